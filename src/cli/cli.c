@@ -1,0 +1,193 @@
+/* Dispatch: `mlps <program> <command> [options]`, the help texts, --version, and what happens around
+ * every command: the --config-file values, logging flags, re-launching under mpirun when a command
+ * needs more processes than it has, and --loops. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/config_file.h"
+#include "core/log.h"
+#include "core/suggest.h"
+
+extern const mlps_program mlps_program_storage;
+
+static const mlps_program *const programs[] = {
+    &mlps_program_storage,
+    NULL,
+};
+
+static bool is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+static void print_general_help(FILE *out)
+{
+    fprintf(out,
+            "usage: mlps <program> <command> [options]\n"
+            "       mlps <program> <command> --help\n"
+            "       mlps --version\n\n"
+            "mlps runs the MLPerf Storage workloads natively against local files, with results trees\n"
+            "and key names that MLPerf Storage tooling reads.\n\n"
+            "Programs and commands:\n");
+    for (size_t p = 0; programs[p]; p++) {
+        fprintf(out, "  %-10s %s\n", programs[p]->name, programs[p]->summary);
+        for (size_t c = 0; programs[p]->commands[c]; c++)
+            fprintf(out, "      %-14s %s\n", programs[p]->commands[c]->name,
+                    programs[p]->commands[c]->summary);
+    }
+    fprintf(out, "\nExit status: 0 success, 1 the run failed, 2 a usage or configuration error.\n");
+}
+
+static void print_program_help(const mlps_program *program, FILE *out)
+{
+    fprintf(out, "usage: mlps %s <command> [options]\n\n%s\n\nCommands:\n", program->name,
+            program->summary);
+    for (size_t c = 0; program->commands[c]; c++)
+        fprintf(out, "  %-14s %s\n", program->commands[c]->name, program->commands[c]->summary);
+    fprintf(out, "\nSee 'mlps %s <command> --help' for a command's options.\n", program->name);
+}
+
+static void print_command_help(const mlps_invocation *inv, FILE *out)
+{
+    fprintf(out, "usage: %s [options]\n\n%s\n", inv->usage_name, inv->command->description);
+    fprintf(out, "\n  -h, --help%23s show this help and exit\n", "");
+    mlps_args_print_help(inv->command->tables, out);
+}
+
+static const mlps_program *find_program(const char *name)
+{
+    for (size_t p = 0; programs[p]; p++)
+        if (strcmp(programs[p]->name, name) == 0)
+            return programs[p];
+    return NULL;
+}
+
+static int unknown_word(const char *what, const char *word, const char *const *valid, size_t count)
+{
+    char list[512] = "";
+    for (size_t i = 0; i < count; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, valid[i], sizeof list - strlen(list) - 1);
+    }
+    const char *nearest = mlps_nearest_name(word, valid, count);
+    if (nearest)
+        fprintf(stderr, "mlps: unknown %s '%s'; did you mean '%s'? (valid: %s)\n", what, word,
+                nearest, list);
+    else
+        fprintf(stderr, "mlps: unknown %s '%s' (valid: %s)\n", what, word, list);
+    return MLPS_EXIT_USAGE;
+}
+
+static int unknown_program(const char *name)
+{
+    const char *names[16];
+    size_t count = 0;
+    for (; programs[count] && count < 16; count++)
+        names[count] = programs[count]->name;
+    return unknown_word("program", name, names, count);
+}
+
+static const mlps_command *find_command(const mlps_program *program, const char *name)
+{
+    for (size_t c = 0; program->commands[c]; c++)
+        if (strcmp(program->commands[c]->name, name) == 0)
+            return program->commands[c];
+    return NULL;
+}
+
+static int unknown_command(const mlps_program *program, const char *name)
+{
+    const char *names[16];
+    size_t count = 0;
+    for (; program->commands[count] && count < 16; count++)
+        names[count] = program->commands[count]->name;
+    char what[64];
+    snprintf(what, sizeof what, "command for 'mlps %s'", program->name);
+    return unknown_word(what, name, names, count);
+}
+
+static int report(const mlps_error *err)
+{
+    fprintf(stderr, "mlps: %s\n", err->message);
+    return err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED;
+}
+
+/* Parses flags, applies --config-file, checks required flags. */
+static int prepare_invocation(mlps_invocation *inv, bool *wants_help, mlps_error *err)
+{
+    const mlps_arg_table *const *tables = inv->command->tables;
+    int rc = mlps_args_parse(tables, inv->usage_name, inv->argc, inv->argv, &inv->args, wants_help,
+                             err);
+    if (rc || *wants_help)
+        return rc;
+    const char *config_file = mlps_args_string(&inv->args, "config_file");
+    if (config_file && (rc = mlps_apply_config_file(tables, inv->usage_name, config_file,
+                                                    &inv->args, err)))
+        return rc;
+    return mlps_args_check_required(tables, inv->usage_name, &inv->args, err);
+}
+
+static int run_loops(const mlps_invocation *inv, mlps_error *err)
+{
+    long long loops = mlps_args_int(&inv->args, "loops");
+    if (loops < 1)
+        return mlps_fail_usage(err, -EINVAL, "%s: --loops must be at least 1, got %lld",
+                               inv->usage_name, loops);
+    int status = MLPS_EXIT_OK;
+    for (long long loop = 0; loop < loops && status == MLPS_EXIT_OK; loop++) {
+        if (loops > 1)
+            mlps_status("loop %lld of %lld", loop + 1, loops);
+        status = inv->command->run(inv, err);
+    }
+    return status;
+}
+
+static int run_command(const mlps_program *program, const mlps_command *command, int argc,
+                       char **argv)
+{
+    char usage_name[128];
+    snprintf(usage_name, sizeof usage_name, "mlps %s %s", program->name, command->name);
+    mlps_invocation inv = {.command = command, .usage_name = usage_name, .argc = argc, .argv = argv};
+    mlps_error err = {0};
+    bool wants_help = false;
+    int status = prepare_invocation(&inv, &wants_help, &err);
+    if (status == 0 && wants_help) {
+        print_command_help(&inv, stdout);
+    } else if (status == 0) {
+        mlps_apply_logging_flags(&inv.args);
+        status = run_loops(&inv, &err);
+    }
+    if (status != 0 && err.message[0])
+        status = report(&err);
+    else if (status < 0)
+        status = MLPS_EXIT_RUN_FAILED;
+    mlps_args_free(&inv.args);
+    return status;
+}
+
+int mlps_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_general_help(stderr);
+        return MLPS_EXIT_RUN_FAILED;
+    }
+    if (is_help(argv[1])) {
+        print_general_help(stdout);
+        return MLPS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mlps %s\n", MLPS_VERSION);
+        return MLPS_EXIT_OK;
+    }
+    const mlps_program *program = find_program(argv[1]);
+    if (!program)
+        return unknown_program(argv[1]);
+    if (argc < 3 || is_help(argv[2])) {
+        print_program_help(program, argc < 3 ? stderr : stdout);
+        return argc < 3 ? MLPS_EXIT_RUN_FAILED : MLPS_EXIT_OK;
+    }
+    const mlps_command *command = find_command(program, argv[2]);
+    if (!command)
+        return unknown_command(program, argv[2]);
+    return run_command(program, command, argc - 3, argv + 3);
+}
