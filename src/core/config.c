@@ -76,13 +76,14 @@ static void parse_default(const mlps_cfg_schema *schema, size_t i, mlps_cfg_valu
         json_t *tree;
         mlps_cfg_yaml_problem problem;
         if (mlps_cfg_yaml_text_to_json(spec->default_value, &tree, &problem) != 0)
-            mlps_cfg_misuse(schema, "default of '%s' is not YAML: %s", spec->key, problem.message);
+            mlps_cfg_misuse(schema, "default of '%s' is not YAML: %s", spec->key,
+                            problem.message);
         mlps_cfg_value_from_json(value, tree);
         return;
     }
     if (mlps_cfg_value_from_text(value, spec->type, spec->default_value) != 0)
-        mlps_cfg_misuse(schema, "default '%s' of '%s' does not fit its type", spec->default_value,
-               spec->key);
+        mlps_cfg_misuse(schema, "default '%s' of '%s' does not fit its type",
+                        spec->default_value, spec->key);
 }
 
 static bool in_choices(const char *const *choices, const char *text)
@@ -99,19 +100,21 @@ static void check_key(const mlps_cfg_schema *schema, size_t i)
     if (!spec->key || has_empty_component(spec->key))
         mlps_cfg_misuse(schema, "key %zu has an empty name or component", i);
     if (mlps_cfg_is_wildcard_key(spec->key) && (spec->default_value || spec->choices))
-        mlps_cfg_misuse(schema, "'%s' matches many keys and cannot have a default or choices", spec->key);
+        mlps_cfg_misuse(schema, "'%s' matches many keys and cannot have a default or choices",
+                        spec->key);
     if (spec->choices && spec->type != MLPS_CFG_STRING)
         mlps_cfg_misuse(schema, "'%s' has choices but is not a STRING", spec->key);
     if (spec->choices && spec->default_value && !in_choices(spec->choices, spec->default_value))
-        mlps_cfg_misuse(schema, "default '%s' of '%s' is not one of its choices", spec->default_value,
-               spec->key);
+        mlps_cfg_misuse(schema, "default '%s' of '%s' is not one of its choices",
+                        spec->default_value, spec->key);
     size_t length = strlen(spec->key);
     for (size_t j = 0; j < schema->count; j++) {
         const char *other = schema->keys[j].key;
         if (j < i && strcmp(other, spec->key) == 0)
             mlps_cfg_misuse(schema, "'%s' is listed twice", spec->key);
         if (!mlps_cfg_is_wildcard_key(spec->key) && is_below(other, spec->key, length))
-            mlps_cfg_misuse(schema, "'%s' is both a value and the section of '%s'", spec->key, other);
+            mlps_cfg_misuse(schema, "'%s' is both a value and the section of '%s'", spec->key,
+                            other);
     }
 }
 
@@ -288,8 +291,9 @@ static int store(mlps_config *cfg, const char *key, size_t index, mlps_cfg_value
     mlps_cfg_entry *entry = mlps_cfg_find_entry(cfg, key);
     int rc = 0;
     if (entry && src->file && entry->file_generation == cfg->load_generation)
-        rc = mlps_fail_usage(err, -EINVAL, "config key '%s' is set twice in %s (line %d and line %d)",
-                             key, src->file, entry->line, src->line);
+        rc = mlps_fail_usage(err, -EINVAL,
+                             "config key '%s' is set twice in %s (line %d and line %d)", key,
+                             src->file, entry->line, src->line);
     else if (!entry && mlps_cfg_is_wildcard_key(cfg->schema->keys[index].key))
         rc = check_wildcard_key(cfg, key, index, src, err);
     if (rc == 0 && !entry && !(entry = add_entry(cfg, key, index)))

@@ -54,9 +54,10 @@ void mlps_config_free(mlps_config *cfg);
 
 const mlps_cfg_schema *mlps_config_schema(const mlps_config *cfg);
 
-/* Reads the YAML file at path (a mapping at the top) and sets every leaf it holds. Every
- * leaf must be a schema key of a matching type; a key set twice is an error. On error the
- * config may hold part of the file. Returns 0, -ENOENT (or another -errno) when the file
+/* Reads the YAML file at path (one document, a mapping at the top) and sets every leaf it
+ * holds. Every leaf must be a schema key of a matching type; a key set twice in the file is
+ * an error, while a later file replaces what an earlier one set. On error the config may
+ * hold part of the file. Returns 0, -ENOENT (or another -errno) when the file
  * cannot be read, -EINVAL for anything wrong inside it; always a usage error (exit 2). */
 int mlps_config_load_file(mlps_config *cfg, const char *path, mlps_error *err);
 

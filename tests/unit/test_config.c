@@ -17,6 +17,7 @@ static const char *const frameworks[] = {"pytorch", "tensorflow", NULL};
 
 static const mlps_cfg_key test_keys[] = {
     {"model.name", MLPS_CFG_STRING, "default", NULL, "model name"},
+    {"model.layers", MLPS_CFG_SUBTREE, "[64, 128]", NULL, "layer widths"},
     {"framework", MLPS_CFG_STRING, "pytorch", frameworks, "framework"},
     {"workflow.generate_data", MLPS_CFG_BOOL, "false", NULL, "generate data"},
     {"workflow.train", MLPS_CFG_BOOL, "true", NULL, "train"},
@@ -181,6 +182,9 @@ static void absent_keys_read_their_defaults(void **state)
     assert_null(mlps_config_get_string(cfg, "dataset.data_folder"));
     assert_int_equal(mlps_config_get_int(cfg, "reader.batch_size"), 0);
     assert_null(mlps_config_get_json(cfg, "dataset.parquet.columns"));
+    char *layers = dump_compact(json_incref(mlps_config_get_json(cfg, "model.layers")));
+    assert_string_equal(layers, "[64,128]");
+    free(layers);
     assert_int_equal(mlps_config_get_int(cfg, "storage.options.anything"), 0);
     assert_false(mlps_config_has(cfg, "reader.read_threads"));
     mlps_config_free(cfg);
@@ -375,6 +379,52 @@ static void a_key_set_twice_in_a_file_is_an_error(void **state)
     expect_file_error("duplicate-dotted", "reader.read_threads: 1\nreader:\n  read_threads: 2\n",
                       -EINVAL,
                       "config key 'reader.read_threads' is set twice in %s (line 1 and line 3)");
+}
+
+static void a_later_file_replaces_an_earlier_one(void **state)
+{
+    (void)state;
+    char *first = write_temp("layer-1", "reader:\n  read_threads: 2\n  odirect: true\n");
+    char *second = write_temp("layer-2", "reader:\n  read_threads: 3\n");
+    mlps_config *cfg = new_config();
+    assert_int_equal(mlps_config_load_file(cfg, first, NULL), 0);
+    assert_int_equal(mlps_config_load_file(cfg, second, NULL), 0);
+    assert_int_equal(mlps_config_get_int(cfg, "reader.read_threads"), 3);
+    assert_true(mlps_config_get_bool(cfg, "reader.odirect"));
+    mlps_config_free(cfg);
+    free(first);
+    free(second);
+}
+
+static void an_override_names_its_origin(void **state)
+{
+    (void)state;
+    mlps_config *cfg = new_config();
+    mlps_error err = {0};
+    assert_int_equal(mlps_config_set(cfg, "reader.read_threads", "many", "-p", &err), -EINVAL);
+    assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
+    assert_string_equal(err.message, "config key 'reader.read_threads' must be an integer, got "
+                                     "'many' (from -p)");
+    mlps_config_free(cfg);
+}
+
+static void a_file_must_hold_one_mapping_document(void **state)
+{
+    (void)state;
+    expect_file_error("two-documents", "reader:\n  read_threads: 1\n---\nmetric:\n  au: 1\n",
+                      -EINVAL,
+                      "config file '%s' is not valid YAML: more than one document ('---'); "
+                      "expected one");
+    expect_file_error("complex-key", "reader:\n  ? [a, b]\n  : 1\n", -EINVAL,
+                      "config file '%s' has a key that is not a plain name under 'reader'");
+    const char *dir = getenv("MLPS_TEST_TMP") ? getenv("MLPS_TEST_TMP") : "/tmp";
+    mlps_config *cfg = new_config();
+    mlps_error err = {0};
+    assert_int_equal(mlps_config_load_file(cfg, dir, &err), -EISDIR);
+    char expected[600];
+    snprintf(expected, sizeof expected, "cannot read config file '%s': Is a directory", dir);
+    assert_string_equal(err.message, expected);
+    mlps_config_free(cfg);
 }
 
 static void a_missing_file_names_the_path(void **state)
@@ -585,6 +635,9 @@ int main(void)
         cmocka_unit_test(a_value_outside_the_choices_lists_the_valid_ones),
         cmocka_unit_test(booleans_take_the_yaml_1_1_spellings),
         cmocka_unit_test(a_key_set_twice_in_a_file_is_an_error),
+        cmocka_unit_test(a_later_file_replaces_an_earlier_one),
+        cmocka_unit_test(an_override_names_its_origin),
+        cmocka_unit_test(a_file_must_hold_one_mapping_document),
         cmocka_unit_test(a_missing_file_names_the_path),
         cmocka_unit_test(bad_yaml_names_the_file_and_the_line),
         cmocka_unit_test(a_subtree_is_handed_out_as_json),
