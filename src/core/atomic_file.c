@@ -96,7 +96,9 @@ int mlps_write_json_atomic(const char *path, const json_t *json, mlps_error *err
 {
     if (!json)
         return mlps_fail(err, -EINVAL, "cannot write %s: no JSON value given", path);
-    char *text = json_dumps(json, JSON_INDENT(4) | JSON_ENCODE_ANY);
+    /* 16 significant digits print 1.1 as 1.1 (17 would give 1.1000000000000001) and lose
+     * at most one unit in the 16th digit. */
+    char *text = json_dumps(json, JSON_INDENT(4) | JSON_REAL_PRECISION(16) | JSON_ENCODE_ANY);
     if (!text)
         return mlps_fail(err, -ENOMEM, "cannot write %s: JSON serialisation failed", path);
     size_t len = strlen(text);

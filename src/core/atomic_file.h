@@ -17,7 +17,7 @@
 int mlps_write_file_atomic(const char *path, const void *data, size_t len, mlps_error *err);
 
 /* Serialises json with 4-space indentation and a final newline, keys in insertion order,
- * and writes it with mlps_write_file_atomic. */
+ * reals with 16 significant digits, and writes it with mlps_write_file_atomic. */
 int mlps_write_json_atomic(const char *path, const json_t *json, mlps_error *err);
 
 #endif
