@@ -112,7 +112,7 @@ static int check_run_names(mlps_benchmark_type type, const char *model, const ch
     if (!type_name)
         return mlps_fail_usage(err, -EINVAL, "invalid benchmark type %d", (int)type);
     int rc = check_dir_name("command", "a command such as 'run'", command, err);
-    if (rc == 0 && (model || mlps_benchmark_type_has_model_dir(type)))
+    if (rc == 0 && ((model && *model) || mlps_benchmark_type_has_model_dir(type)))
         rc = check_dir_name("model", "--model", model, err);
     if (rc == 0 && !is_run_datetime(run_datetime))
         rc = mlps_fail_usage(err, -EINVAL, "invalid run datetime '%s': expected YYYYMMDD_HHMMSS",

@@ -34,9 +34,12 @@ void mlps_run_metadata_init(mlps_run_metadata *metadata)
     metadata->verification = MLPS_VERIFICATION_UNKNOWN;
 }
 
+/* Text that is not valid UTF-8 cannot be a JSON string; it is recorded as null rather than
+ * dropping the key. */
 static json_t *string_or_null(const char *text)
 {
-    return text && *text ? json_string(text) : json_null();
+    json_t *value = text && *text ? json_string(text) : NULL;
+    return value ? value : json_null();
 }
 
 static json_t *borrowed_or_null(json_t *value) { return value ? json_incref(value) : json_null(); }

@@ -117,6 +117,7 @@ typedef struct cluster_totals {
     json_int_t max_memory;
 } cluster_totals;
 
+/* Hosts without a memory figure count as 0 in the total but not in the range. */
 static cluster_totals sum_hosts(json_t *hosts)
 {
     cluster_totals totals = {0};
@@ -127,6 +128,8 @@ static cluster_totals sum_hosts(json_t *hosts)
         json_int_t memory = host_integer(host, "memory", "total");
         totals.total_memory += memory;
         totals.total_cores += host_integer(host, "cpu", "num_cores");
+        if (memory <= 0)
+            continue;
         if (!have_memory || memory < totals.min_memory)
             totals.min_memory = memory;
         if (!have_memory || memory > totals.max_memory)

@@ -51,7 +51,11 @@ static json_t *disks_json(const mlps_diskstat *disks, size_t count)
     return array;
 }
 
-static json_t *text_or_null(const char *text) { return text ? json_string(text) : json_null(); }
+static json_t *text_or_null(const char *text)
+{
+    json_t *value = text ? json_string(text) : NULL;
+    return value ? value : json_null();
+}
 
 json_t *mlps_sysinfo_host_json_from(const mlps_host_facts *facts)
 {

@@ -26,7 +26,8 @@ static const char *scratch = scratch_buffer;
 /* "<scratch>/<relative>" */
 static void in_scratch(char *out, const char *relative)
 {
-    snprintf(out, PATH_MAX, "%s/%s", scratch, relative);
+    int n = snprintf(out, PATH_MAX, "%s/%s", scratch, relative);
+    assert_true(n > 0 && n < PATH_MAX);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

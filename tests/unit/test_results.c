@@ -27,7 +27,8 @@ static const char *scratch = scratch_buffer;
 
 static void in_scratch(char *out, const char *relative)
 {
-    snprintf(out, PATH_MAX, "%s/%s", scratch, relative);
+    int n = snprintf(out, PATH_MAX, "%s/%s", scratch, relative);
+    assert_true(n > 0 && n < PATH_MAX);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -111,6 +112,11 @@ static void run_dir_paths_follow_the_layout_of_each_type(void **state)
                      0);
     assert_string_equal(path, "/r/vector_database/run-search/" DT);
     assert_int_equal(mlps_results_run_dir_path("/r", MLPS_BENCHMARK_KV_CACHE, NULL, "run", DT,
+                                               path, sizeof path, NULL),
+                     0);
+    assert_string_equal(path, "/r/kv_cache/run/" DT);
+    /* A type without a model level accepts an empty model. */
+    assert_int_equal(mlps_results_run_dir_path("/r", MLPS_BENCHMARK_KV_CACHE, "", "run", DT,
                                                path, sizeof path, NULL),
                      0);
     assert_string_equal(path, "/r/kv_cache/run/" DT);

@@ -318,6 +318,8 @@ static void cluster_flags_differing_cores_os_and_kernel(void **state)
     json_array_append_new(hosts, synthetic_host("a", 100 * GIB, 32, "22.04", "6.8.0"));
     json_array_append_new(hosts, synthetic_host("b", 110 * GIB, 16, "12", "6.1.0"));
     json_array_append_new(hosts, synthetic_host("c", 105 * GIB, 16, "22.04", "6.8.0"));
+    mlps_host_facts unknown = {.hostname = "d"};
+    json_array_append_new(hosts, mlps_sysinfo_host_json_from(&unknown));
     json_t *cluster = mlps_sysinfo_cluster_json(hosts, "local_fallback");
     json_t *issues = json_object_get(cluster, "host_consistency_issues");
     assert_int_equal(json_array_size(issues), 3);
@@ -328,6 +330,14 @@ static void cluster_flags_differing_cores_os_and_kernel(void **state)
     assert_string_equal(json_string_value(json_array_get(issues, 2)),
                         "Kernel version differs across hosts: 6.1.0, 6.8.0");
     assert_int_equal(json_integer_value(json_object_get(cluster, "total_cores")), 64);
+    assert_int_equal(json_integer_value(json_object_get(cluster, "num_hosts")), 4);
+    assert_int_equal(json_integer_value(json_object_get(cluster, "total_memory_bytes")),
+                     315 * GIB);
+    /* The host without a memory figure does not pull the minimum to 0. */
+    assert_int_equal(json_integer_value(json_object_get(cluster, "min_memory_bytes")),
+                     100 * GIB);
+    assert_int_equal(json_integer_value(json_object_get(cluster, "max_memory_bytes")),
+                     110 * GIB);
     json_decref(cluster);
     json_decref(hosts);
     assert_null(mlps_sysinfo_cluster_json(NULL, "mpi"));
