@@ -18,7 +18,7 @@ void mlps_rng_seed(mlps_rng *rng, uint64_t seed)
 /* The jump polynomial: the state after 2^128 steps is the GF(2) combination of the states
  * visited in the next 256 steps selected by these bits. */
 static const uint64_t xoshiro256_jump_polynomial[4] = {
-    UINT64_C(0x180ec6d33cfb0aba),
+    UINT64_C(0x180ec6d33cfd0aba),
     UINT64_C(0xd5a61266f0c9392c),
     UINT64_C(0xa9582618e03fc9aa),
     UINT64_C(0x39abdc4529b1661c),
