@@ -4,10 +4,12 @@
  * threads, and the result is identical; a later reader can regenerate and verify it.
  *
  * Layout: the logical byte stream is cut into 4 KiB blocks. Block b of (seed, stream) is
- * produced by four interleaved xoshiro256++ lanes keyed by a hash of (seed, stream, b);
- * each 32-byte group holds one 64-bit output of every lane, stored in host byte order.
- * Keying every block separately makes any offset cheap to start from and lets threads
- * split work on any block boundary. */
+ * produced by four xoshiro256++ lanes: a stream key k = mix(mix(seed ^ c) ^ stream) seeds a
+ * splitmix64 sequence giving words 0 and 1 of lanes 0..3 and two block keys; words 2 and 3
+ * of lane l are mix((4b + l) * golden + block key). Each 32-byte group of the block holds
+ * one output of every lane (lane l at bytes 8l..8l+7, host byte order). Keying every
+ * block separately makes any offset cheap to start from and lets threads split work on
+ * any block boundary. */
 #ifndef MLPS_CORE_FILL_H
 #define MLPS_CORE_FILL_H
 

@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "core/fill.h"
+#include "core/rng.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -42,6 +43,61 @@ static size_t zlib_size(const void *data, size_t len, int level)
     assert_int_equal(compress2(out, &cap, data, (uLong)len, level), Z_OK);
     free(out);
     return (size_t)cap;
+}
+
+/* The splitmix64 finalizer, for the reference model below. */
+static uint64_t reference_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* A scalar model of the documented layout: block b is four xoshiro256++ lanes (the scalar
+ * mlps_rng), lane l's words at bytes 32 j + 8 l. The vector code must match it exactly. */
+static void reference_block(uint64_t seed, uint64_t stream, uint64_t block,
+                            uint8_t out[MLPS_FILL_BLOCK_BYTES])
+{
+    uint64_t sm = reference_mix64(reference_mix64(seed ^ UINT64_C(0x6a09e667f3bcc908)) ^ stream);
+    mlps_rng lanes[4];
+    for (int l = 0; l < 4; l++) {
+        lanes[l].s[0] = mlps_splitmix64_next(&sm);
+        lanes[l].s[1] = mlps_splitmix64_next(&sm);
+    }
+    uint64_t key2 = mlps_splitmix64_next(&sm), key3 = mlps_splitmix64_next(&sm);
+    for (uint64_t l = 0; l < 4; l++) {
+        uint64_t counter = (block * 4 + l) * UINT64_C(0x9e3779b97f4a7c15);
+        lanes[l].s[2] = reference_mix64(counter + key2);
+        lanes[l].s[3] = reference_mix64(counter + key3);
+    }
+    for (size_t group = 0; group < MLPS_FILL_BLOCK_BYTES / 32; group++) {
+        for (int l = 0; l < 4; l++) {
+            uint64_t word = mlps_rng_next(&lanes[l]);
+            memcpy(out + group * 32 + (size_t)l * 8, &word, 8);
+        }
+    }
+}
+
+static void test_bytes_follow_the_documented_layout(void **state)
+{
+    (void)state;
+    size_t len = 64 * MLPS_FILL_BLOCK_BYTES + 100;
+    uint8_t *data = alloc_bytes(len), expected[MLPS_FILL_BLOCK_BYTES];
+    mlps_fill_random(data, len, 2718, 28);
+    for (uint64_t block = 0; block * MLPS_FILL_BLOCK_BYTES < len; block++) {
+        reference_block(2718, 28, block, expected);
+        size_t start = block * MLPS_FILL_BLOCK_BYTES;
+        size_t n = len - start < MLPS_FILL_BLOCK_BYTES ? len - start : MLPS_FILL_BLOCK_BYTES;
+        assert_memory_equal(data + start, expected, n);
+    }
+    uint64_t far_block = (UINT64_C(1) << 40) / MLPS_FILL_BLOCK_BYTES + 3;
+    mlps_fill_random_at(data, 3 * MLPS_FILL_BLOCK_BYTES, 2718, 28,
+                        far_block * MLPS_FILL_BLOCK_BYTES);
+    for (uint64_t i = 0; i < 3; i++) {
+        reference_block(2718, 28, far_block + i, expected);
+        assert_memory_equal(data + i * MLPS_FILL_BLOCK_BYTES, expected, MLPS_FILL_BLOCK_BYTES);
+    }
+    free(data);
 }
 
 static void test_same_seed_same_bytes_other_seed_other_bytes(void **state)
@@ -264,6 +320,7 @@ static void test_alignment_and_far_offsets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bytes_follow_the_documented_layout),
         cmocka_unit_test(test_same_seed_same_bytes_other_seed_other_bytes),
         cmocka_unit_test(test_streams_share_no_blocks),
         cmocka_unit_test(test_random_fill_is_incompressible),
