@@ -173,20 +173,23 @@ static void test_below_is_in_range_and_uniform(void **state)
         fail_msg("chi-square %.2f over 10 buckets", chi2);
 }
 
-static void test_below_has_no_modulo_bias_for_huge_bounds(void **state)
+static void test_below_has_no_bias_for_huge_bounds(void **state)
 {
     (void)state;
-    /* With bound 3 * 2^62, x % bound would land below 2^62 half the time; unbiased draws
-     * land there a third of the time. */
+    /* Bound 3 * 2^62 exposes both classic biases. x % bound lands below 2^62 half the
+     * time; multiplying without rejecting, floor(x * 3/4) hits multiples of 3 half the
+     * time. Unbiased draws do each a third of the time. */
     mlps_rng rng;
     mlps_rng_seed(&rng, 77);
-    uint64_t bound = UINT64_C(3) << 62, low = 0;
+    uint64_t bound = UINT64_C(3) << 62, low = 0, multiple_of_three = 0;
     for (int i = 0; i < 100000; i++) {
         uint64_t x = mlps_rng_below(&rng, bound);
         assert_true(x < bound);
         low += x < (UINT64_C(1) << 62);
+        multiple_of_three += x % 3 == 0;
     }
     assert_true(fabs((double)low / 100000 - 1.0 / 3.0) < 0.01);
+    assert_true(fabs((double)multiple_of_three / 100000 - 1.0 / 3.0) < 0.01);
 }
 
 static void test_normal_has_requested_mean_and_stdev(void **state)
@@ -266,7 +269,7 @@ int main(void)
         cmocka_unit_test(test_streams_are_seed_plus_jumps),
         cmocka_unit_test(test_uniform_uses_top_53_bits),
         cmocka_unit_test(test_below_is_in_range_and_uniform),
-        cmocka_unit_test(test_below_has_no_modulo_bias_for_huge_bounds),
+        cmocka_unit_test(test_below_has_no_bias_for_huge_bounds),
         cmocka_unit_test(test_normal_has_requested_mean_and_stdev),
         cmocka_unit_test(test_shuffle_is_a_uniform_permutation),
     };
