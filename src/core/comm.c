@@ -233,13 +233,13 @@ int mlps_comm_broadcast_string(const mlps_comm *comm, char **text, int root, mlp
     if (is_root && *text)
         length = strlen(*text);
     status = mlps_comm_broadcast(comm, &length, sizeof length, root, err);
-    if (status < 0)
+    if (status < 0 || length == NO_LENGTH) {
+        if (!is_root)
+            *text = NULL;
         return status;
+    }
     if (is_root)
-        return 0;
-    *text = NULL;
-    if (length == NO_LENGTH)
-        return 0;
+        return mlps_comm_broadcast(comm, *text, length, root, err);
     char *copy = malloc(length + 1);
     if (!copy) {
         /* The root is already sending; leaving would stall the job, so end it. */

@@ -398,7 +398,9 @@ static void test_run_forwards_termination_to_the_child(void **state)
 {
     (void)state;
     assert_run_status(
-        (char *[]){"sh", "-c", "trap 'exit 42' TERM; kill -TERM $PPID; sleep 3 & wait", NULL},
+        (char *[]){"sh", "-c",
+                   "trap 'exit 42' TERM; kill -TERM $PPID; for i in 1 2 3 4 5; do sleep 0.2; done",
+                   NULL},
         42, "sh exited with status 42");
 }
 
