@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <mpi.h>
 
 #include "core/comm.h"
+#include "mpi_sanitizer.h"
 
 /* More elements than a histogram has buckets, so sizes like the real ones are covered. */
 enum { ARRAY_LENGTH = 8200, HANG_SECONDS = 50 };
@@ -71,6 +73,17 @@ static void test_layout_matches_the_launch(void **state)
     assert_int_equal(comm->node_count, 1);
     assert_int_equal(comm->local_size, comm->size);
     assert_int_equal(comm->local_rank, comm->rank);
+}
+
+/* MPI failures must come back as errors, never end the job by themselves. */
+static void test_mpi_errors_return_instead_of_aborting(void **state)
+{
+    (void)state;
+    MPI_Errhandler handler;
+    assert_int_equal(MPI_Comm_get_errhandler(MPI_COMM_WORLD, &handler), MPI_SUCCESS);
+    bool returns = handler == MPI_ERRORS_RETURN;
+    MPI_Errhandler_free(&handler);
+    assert_true(returns);
 }
 
 static void test_init_again_joins_the_running_job(void **state)
@@ -318,6 +331,7 @@ int main(int argc, char **argv)
     the_job.argv = &argv;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_matches_the_launch),
+        cmocka_unit_test(test_mpi_errors_return_instead_of_aborting),
         cmocka_unit_test(test_init_again_joins_the_running_job),
         cmocka_unit_test(test_barrier),
         cmocka_unit_test(test_u64_reductions),

@@ -204,6 +204,8 @@ static void test_prefix_rejects_too_few_or_missing_slots(void **state)
                            "--hosts: host 'b' has no slot count but 'a:2' has one");
     assert_prefix_rejected(&spec, 1, (char *[]){"a,b:3"}, 2, "host 'a' has no slot count");
     assert_prefix_rejected(&spec, 0, NULL, 0, "number of processes must be at least 1");
+    assert_prefix_rejected(&spec, 1, (char *[]){"a:2147483647,b:1,a:1"}, 2,
+                           "--hosts: host 'a' is given more than 2147483647 slots in total");
 }
 
 static void test_prefix_merges_duplicate_hosts(void **state)

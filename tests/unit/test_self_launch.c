@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/comm.h"
+#include "mpi_sanitizer.h"
 #include "core/launch.h"
 
 #define CHILD_FLAG "--launched-rank-check"
