@@ -1,5 +1,5 @@
 /* The process group over MPI_COMM_WORLD; see comm.h. MPI takes int counts, so every transfer
- * goes through helpers that cut it into pieces of at most comm->max_count_per_call elements. */
+ * goes through functions that cut it into pieces of at most comm->max_count_per_call elements. */
 #include "core/comm.h"
 
 #include <errno.h>
