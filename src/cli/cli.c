@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/config_file.h"
+#include "core/comm.h"
 #include "core/log.h"
 #include "core/suggest.h"
 
@@ -142,20 +143,56 @@ static int run_loops(const mlps_invocation *inv, mlps_error *err)
     return status;
 }
 
+/* Starts the job a command runs in: re-launches under mpirun when it needs more processes than
+ * this one, else joins the launcher's MPI job, else runs solo. *relaunched tells the caller that
+ * the returned status is the child job's. */
+static int start_job(mlps_invocation *inv, bool *relaunched, mlps_error *err)
+{
+    *relaunched = false;
+    mlps_comm_init_solo(inv->comm);
+    if (!inv->command->process_count)
+        return 0;
+    unsigned count = 1;
+    int rc = inv->command->process_count(&inv->args, &count, err);
+    if (rc)
+        return rc;
+    if (mlps_comm_under_launcher())
+        return mlps_comm_init(inv->comm, &inv->full_argc, &inv->full_argv, err);
+    if (count <= 1)
+        return 0;
+    mlps_launch_spec spec;
+    rc = mlps_launch_spec_from_args(&inv->args, count, &spec, err);
+    if (rc == 0) {
+        *relaunched = true;
+        rc = mlps_launch_self(&spec, inv->full_argc, inv->full_argv,
+                              mlps_args_flag(&inv->args, "what_if"), err);
+    }
+    mlps_launch_spec_free(&spec);
+    return rc;
+}
+
 static int run_command(const mlps_program *program, const mlps_command *command, int argc,
                        char **argv)
 {
     char usage_name[128];
     snprintf(usage_name, sizeof usage_name, "mlps %s %s", program->name, command->name);
-    mlps_invocation inv = {.command = command, .usage_name = usage_name, .argc = argc, .argv = argv};
+    mlps_comm comm;
+    mlps_invocation inv = {.command = command, .usage_name = usage_name, .argc = argc - 3,
+                           .argv = argv + 3, .full_argc = argc, .full_argv = argv, .comm = &comm};
     mlps_error err = {0};
-    bool wants_help = false;
+    bool wants_help = false, relaunched = false;
     int status = prepare_invocation(&inv, &wants_help, &err);
     if (status == 0 && wants_help) {
         print_command_help(&inv, stdout);
     } else if (status == 0) {
         mlps_apply_logging_flags(&inv.args);
-        status = run_loops(&inv, &err);
+        status = start_job(&inv, &relaunched, &err);
+        if (status == 0 && !relaunched) {
+            mlps_log_set_rank(comm.rank);
+            status = run_loops(&inv, &err);
+        }
+        if (comm.initialized)
+            mlps_comm_finalize(&comm, NULL);
     }
     if (status != 0 && err.message[0])
         status = report(&err);
@@ -189,5 +226,5 @@ int mlps_cli_main(int argc, char **argv)
     const mlps_command *command = find_command(program, argv[2]);
     if (!command)
         return unknown_command(program, argv[2]);
-    return run_command(program, command, argc - 3, argv + 3);
+    return run_command(program, command, argc, argv);
 }

@@ -4,6 +4,8 @@
 #define MLPS_CLI_CLI_H
 
 #include "cli/args.h"
+#include "core/comm.h"
+#include "core/launch.h"
 
 typedef struct mlps_command mlps_command;
 
@@ -13,8 +15,11 @@ typedef struct mlps_invocation {
     const mlps_command *command;
     const char *usage_name; /* "mlps storage roundtrip" */
     mlps_args args;
-    int argc;
+    int argc; /* the arguments after "mlps <program> <command>" */
     char **argv;
+    int full_argc; /* the whole command line, for re-launching and the metadata */
+    char **full_argv;
+    mlps_comm *comm; /* the job this process belongs to (solo when the command needs no MPI) */
 } mlps_invocation;
 
 struct mlps_command {
@@ -23,6 +28,9 @@ struct mlps_command {
     const char *description; /* paragraph for the command's --help */
     const mlps_arg_table *tables[6]; /* NULL-terminated */
     int (*run)(const mlps_invocation *inv, mlps_error *err); /* returns an exit status */
+    /* Commands that run as an MPI job say how many processes they need; when that is more than
+     * one and no launcher started mlps, mlps re-launches itself under mpirun (spec 50 §2.9). */
+    int (*process_count)(const mlps_args *args, unsigned *count, mlps_error *err);
 };
 
 typedef struct mlps_program {
@@ -39,5 +47,14 @@ extern const mlps_arg_table mlps_mpi_flags;
 
 /* Applies what every command does with the shared flags: log level from --debug/--verbose. */
 void mlps_apply_logging_flags(const mlps_args *args);
+
+/* The mpirun command a job of nprocs processes gets from the MPI flags. Free with
+ * mlps_launch_spec_free. */
+int mlps_launch_spec_from_args(const mlps_args *args, unsigned nprocs, mlps_launch_spec *spec,
+                               mlps_error *err);
+void mlps_launch_spec_free(mlps_launch_spec *spec);
+
+/* The results root from --results-dir (made absolute), or NULL for the default. */
+const char *mlps_results_root_from_args(const mlps_args *args, char *buf, size_t size);
 
 #endif

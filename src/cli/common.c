@@ -1,6 +1,12 @@
 /* The flags every command shares, named and spelled as in mlpstorage (-rd, -p, -c, -s ...). */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "core/log.h"
 
 static const char *const mpi_binaries[] = {"mpirun", "mpiexec", NULL};
@@ -43,4 +49,58 @@ void mlps_apply_logging_flags(const mlps_args *args)
         mlps_log_set_level(MLPS_LOG_DEBUG);
     else if (mlps_args_flag(args, "verbose"))
         mlps_log_set_level(MLPS_LOG_VERBOSE);
+}
+
+/* A JSON list of strings as a malloc'd array of borrowed strings. */
+static const char **strings_of(json_t *list, size_t *count)
+{
+    *count = json_array_size(list);
+    const char **items = calloc(*count + 1, sizeof *items);
+    for (size_t i = 0; items && i < *count; i++)
+        items[i] = json_string_value(json_array_get(list, i));
+    return items;
+}
+
+int mlps_launch_spec_from_args(const mlps_args *args, unsigned nprocs, mlps_launch_spec *spec,
+                               mlps_error *err)
+{
+    memset(spec, 0, sizeof *spec);
+    size_t host_count = 0;
+    const char **hosts = strings_of(mlps_args_list(args, "hosts"), &host_count);
+    if (!hosts)
+        return mlps_fail(err, -ENOMEM, "out of memory parsing --hosts");
+    int rc = mlps_hosts_parse(&spec->hosts, (char *const *)hosts, host_count, err);
+    free(hosts);
+    if (rc)
+        return rc;
+    spec->nprocs = nprocs;
+    spec->mpi_bin = mlps_args_string(args, "mpi_bin");
+    spec->oversubscribe = mlps_args_flag(args, "oversubscribe");
+    spec->allow_run_as_root = mlps_args_flag(args, "allow_run_as_root");
+    spec->mpi_params = (char *const *)strings_of(mlps_args_list(args, "mpi_params"),
+                                                 &spec->mpi_param_count);
+    return 0;
+}
+
+void mlps_launch_spec_free(mlps_launch_spec *spec)
+{
+    mlps_hosts_free(&spec->hosts);
+    free((void *)spec->mpi_params);
+    spec->mpi_params = NULL;
+}
+
+const char *mlps_results_root_from_args(const mlps_args *args, char *buf, size_t size)
+{
+    const char *given = mlps_args_string(args, "results_dir");
+    if (!given)
+        return NULL;
+    if (given[0] == '/') {
+        snprintf(buf, size, "%s", given);
+        return buf;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return given;
+    snprintf(buf, size, "%s/%s", cwd, given);
+    return buf;
 }
