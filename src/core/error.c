@@ -36,13 +36,17 @@ void mlps_error_prefix(mlps_error *err, const char *fmt, ...)
 {
     if (!err)
         return;
-    char prefix[MLPS_ERROR_MESSAGE_MAX];
+    char joined[MLPS_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int prefix_len = vsnprintf(joined, sizeof joined, fmt, ap);
     va_end(ap);
-    char joined[MLPS_ERROR_MESSAGE_MAX];
-    snprintf(joined, sizeof joined, "%s%s", prefix, err->message);
+    if (prefix_len < 0 || (size_t)prefix_len >= sizeof joined)
+        return;
+    size_t room = sizeof joined - (size_t)prefix_len;
+    size_t message_len = strnlen(err->message, room - 1);
+    memcpy(joined + prefix_len, err->message, message_len);
+    joined[(size_t)prefix_len + message_len] = '\0';
     memcpy(err->message, joined, sizeof joined);
 }
 
