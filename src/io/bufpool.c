@@ -38,12 +38,13 @@ int mlps_bufpool_create(size_t buffer_size, unsigned count, size_t alignment, ml
                         mlps_error *err)
 {
     *out = NULL;
-    if (alignment == 0)
-        alignment = DEFAULT_BUFFER_ALIGNMENT;
-    if (!is_power_of_two(alignment) || alignment < sizeof(void *))
-        return mlps_fail_usage(err, -EINVAL,
-                               "buffer pool: alignment %zu must be a power of two of at least %zu",
-                               alignment, sizeof(void *));
+    if (alignment <= 1)
+        alignment = DEFAULT_BUFFER_ALIGNMENT; /* page-aligned suits buffered I/O as well */
+    if (!is_power_of_two(alignment))
+        return mlps_fail_usage(err, -EINVAL, "buffer pool: alignment %zu must be a power of two",
+                               alignment);
+    if (alignment < sizeof(void *))
+        alignment = sizeof(void *); /* posix_memalign's minimum */
     if (buffer_size == 0 || count == 0)
         return mlps_fail_usage(err, -EINVAL,
                                "buffer pool: buffer size (%zu) and count (%u) must be positive",

@@ -11,8 +11,7 @@
 
 typedef struct mlps_bufpool mlps_bufpool;
 
-/* alignment 0 means 4096; otherwise a power of two (pass mlps_store_alignment(store) for
- * direct://). Each buffer is buffer_size rounded up to the alignment, so a last block padded for
+/* alignment 0 or 1 means 4096; otherwise a power of two (pass mlps_store_alignment(store)). Each buffer is buffer_size rounded up to the alignment, so a last block padded for
  * O_DIRECT always fits. */
 int mlps_bufpool_create(size_t buffer_size, unsigned count, size_t alignment, mlps_bufpool **out,
                         mlps_error *err);

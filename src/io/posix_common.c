@@ -106,6 +106,15 @@ static int open_location(const char *location, int flags, int extra, bool *creat
     return -ENOENT;
 }
 
+/* Read-ahead follows the hint; advice is best effort, so its failure is not an error. */
+static void advise_access_pattern(int fd, int flags)
+{
+    if (flags & MLPS_OPEN_SEQUENTIAL)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    else if (flags & MLPS_OPEN_RANDOM)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+}
+
 int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flags, int extra,
                               mlps_file **out, mlps_error *err)
 {
@@ -123,6 +132,7 @@ int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flag
         free(file);
         return mlps_fail(err, rc, "open %s for %s: %s", path->uri, purpose(flags), strerror(-rc));
     }
+    advise_access_pattern(fd, flags);
     file->fd = fd;
     file->remove_on_abort = created || ((flags & MLPS_OPEN_TRUNCATE) && (flags & MLPS_OPEN_WRITE));
     file->location = strdup(path->location);

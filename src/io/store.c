@@ -112,8 +112,11 @@ int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err)
 
 static bool flags_are_valid(int flags)
 {
-    int known = MLPS_OPEN_READ | MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_TRUNCATE;
-    return (flags & ~known) == 0 && (flags & (MLPS_OPEN_READ | MLPS_OPEN_WRITE)) != 0;
+    int known = MLPS_OPEN_READ | MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_TRUNCATE |
+                MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM;
+    int hints = MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM;
+    return (flags & ~known) == 0 && (flags & (MLPS_OPEN_READ | MLPS_OPEN_WRITE)) != 0 &&
+           (flags & hints) != hints;
 }
 
 typedef struct open_args {
@@ -134,7 +137,8 @@ int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **o
     if (!flags_are_valid(flags))
         return mlps_fail_usage(err, -EINVAL,
                                "open %s/%s: flags 0x%x must include MLPS_OPEN_READ or "
-                               "MLPS_OPEN_WRITE and nothing beyond CREATE and TRUNCATE",
+                               "MLPS_OPEN_WRITE, may add CREATE, TRUNCATE and one of SEQUENTIAL "
+                               "or RANDOM, and nothing else",
                                store->uri, path ? path : "", (unsigned)flags);
     open_args args = {.flags = flags, .out = out};
     return on_path(store, path, open_on, &args, err);

@@ -49,6 +49,9 @@ enum mlps_open_flags {
     MLPS_OPEN_WRITE = 2,
     MLPS_OPEN_CREATE = 4,   /* creates missing parent directories too, as object stores would */
     MLPS_OPEN_TRUNCATE = 8,
+    /* Access-pattern hints (at most one): file:// tunes read-ahead with them, others ignore them. */
+    MLPS_OPEN_SEQUENTIAL = 16,
+    MLPS_OPEN_RANDOM = 32,
 };
 
 enum mlps_io_op {

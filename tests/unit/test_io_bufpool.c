@@ -57,6 +57,17 @@ static void test_alignment_is_honoured(void **state)
     mlps_bufpool_destroy(pool);
 }
 
+static void test_alignment_one_means_a_page(void **state)
+{
+    (void)state;
+    mlps_bufpool *pool = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_bufpool_create(100, 1, 1, &pool, &err), 0);
+    assert_int_equal(mlps_bufpool_alignment(pool), 4096);
+    assert_int_equal(mlps_bufpool_total_bytes(pool), 4096);
+    mlps_bufpool_destroy(pool);
+}
+
 static void test_bad_parameters_are_usage_errors(void **state)
 {
     (void)state;
@@ -65,7 +76,7 @@ static void test_bad_parameters_are_usage_errors(void **state)
     assert_int_equal(mlps_bufpool_create(4096, 2, 3000, &pool, &err), -EINVAL);
     assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
     assert_string_equal(err.message,
-                        "buffer pool: alignment 3000 must be a power of two of at least 8");
+                        "buffer pool: alignment 3000 must be a power of two");
     assert_int_equal(mlps_bufpool_create(4096, 0, 0, &pool, &err), -EINVAL);
     assert_null(pool);
 }
@@ -136,6 +147,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buffers_are_aligned_distinct_and_counted),
         cmocka_unit_test(test_alignment_is_honoured),
+        cmocka_unit_test(test_alignment_one_means_a_page),
         cmocka_unit_test(test_bad_parameters_are_usage_errors),
         cmocka_unit_test(test_get_waits_for_a_put),
         cmocka_unit_test(test_foreign_or_double_put_aborts),

@@ -257,6 +257,10 @@ static void test_bad_open_flags_are_usage_errors(void **state)
     assert_int_equal(mlps_file_open(f->store, "x", MLPS_OPEN_CREATE, &file, &err), -EINVAL);
     assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
     assert_non_null(strstr(err.message, "MLPS_OPEN_READ or MLPS_OPEN_WRITE"));
+    int both_hints = MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM;
+    assert_int_equal(mlps_file_open(f->store, "x", both_hints, &file, &err), -EINVAL);
+    assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
+    assert_null(file);
 }
 
 static void test_queue_refuses_before_submitting(void **state)
