@@ -4,7 +4,7 @@
 # both through io_uring. Prints one line per case with the ratio mlps/fio (target >= 0.95).
 #
 #   bench/io_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
-#   env: SIZE (2G) BS (1M) IODEPTH (16) REPS (3) WRITES (overwrite | fresh)
+#   env: SIZE (2G) BS (1M) IODEPTH (16) REPS (5) WRITES (overwrite | fresh)
 #
 # Fairness: both tools run alternately on the same file, REPS times each after one untimed
 # warm-up run, and the medians are compared; the order flips every repetition. Before every run
@@ -27,7 +27,7 @@ DATA=${2:-bench/out}
 SIZE=${SIZE:-2G}
 BS=${BS:-1M}
 IODEPTH=${IODEPTH:-16}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 WRITES=${WRITES:-overwrite}
 DRIVER="$BUILD/io_driver"
 

@@ -1,13 +1,14 @@
-/* The operations file:// and direct:// share: opening files (creating parents the way an object
- * store would not need to), closing with fsync, synchronous transfers for the fallback engine
- * and helpers, engine choice, and the directory operations. */
+/* The file operations file:// and direct:// share: opening (creating missing parents, which an
+ * object store would not need), closing with fsync, synchronous transfers for the fallback engine
+ * and helpers, and the choice of engine. Directory operations are in posix_dir.c. */
 #include "io/posix_common.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,31 +37,6 @@ static int access_mode(int flags)
     return (flags & MLPS_OPEN_WRITE) ? O_WRONLY : O_RDONLY;
 }
 
-/* mkdir -p: creates each missing component of location; 0 or -errno. */
-static int make_directories(const char *location)
-{
-    char *path = strdup(location);
-    if (!path)
-        return -ENOMEM;
-    int rc = 0;
-    for (char *slash = strchr(path + 1, '/'); rc == 0; slash = strchr(slash + 1, '/')) {
-        if (slash)
-            *slash = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            rc = -errno;
-        if (!slash)
-            break;
-        *slash = '/';
-    }
-    struct stat st;
-    if (rc == 0 && stat(path, &st) < 0)
-        rc = -errno;
-    else if (rc == 0 && !S_ISDIR(st.st_mode))
-        rc = -ENOTDIR;
-    free(path);
-    return rc;
-}
-
 static int make_parent_directories(const char *location)
 {
     const char *last = strrchr(location, '/');
@@ -69,7 +45,7 @@ static int make_parent_directories(const char *location)
     char *parent = strndup(location, (size_t)(last - location));
     if (!parent)
         return -ENOMEM;
-    int rc = make_directories(parent);
+    int rc = mlps_posix_make_directories(parent);
     free(parent);
     return rc;
 }
@@ -106,6 +82,18 @@ static int open_location(const char *location, int flags, int extra, bool *creat
     return -ENOENT;
 }
 
+/* A regular file's size, or a block device's capacity (stat reports 0 for devices). */
+static int size_of_open_file(int fd, uint64_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    *size = (uint64_t)st.st_size;
+    if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, size) < 0)
+        return -errno;
+    return 0;
+}
+
 /* Read-ahead follows the hint; advice is best effort, so its failure is not an error. */
 static void advise_access_pattern(int fd, int flags)
 {
@@ -122,11 +110,9 @@ int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flag
     int fd = open_location(path->location, flags, extra, &created);
     if (fd < 0)
         return mlps_fail(err, fd, "open %s for %s: %s", path->uri, purpose(flags), strerror(-fd));
-    struct stat st;
+    uint64_t size = 0;
     mlps_posix_file *file = calloc(1, sizeof *file);
-    int rc = file ? 0 : -ENOMEM;
-    if (rc == 0 && fstat(fd, &st) < 0)
-        rc = -errno;
+    int rc = file ? size_of_open_file(fd, &size) : -ENOMEM;
     if (rc < 0) {
         close(fd);
         free(file);
@@ -136,7 +122,7 @@ int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flag
     file->fd = fd;
     file->remove_on_abort = created || ((flags & MLPS_OPEN_TRUNCATE) && (flags & MLPS_OPEN_WRITE));
     file->location = strdup(path->location);
-    rc = mlps_file_init_base(&file->base, store, flags, path, (uint64_t)st.st_size, err);
+    rc = mlps_file_init_base(&file->base, store, flags, path, size, err);
     if (rc == 0 && !file->location)
         rc = mlps_fail(err, -ENOMEM, "open %s: out of memory", path->uri);
     if (rc < 0) {
@@ -236,76 +222,3 @@ int mlps_posix_ioq_init(mlps_ioq *q, mlps_error *err)
     return mlps_sync_engine_init(q, err);
 }
 
-int mlps_posix_stat(mlps_store *store, const mlps_path *path, mlps_stat *out, mlps_error *err)
-{
-    (void)store;
-    struct stat st;
-    if (stat(path->location, &st) < 0)
-        return mlps_fail(err, -errno, "stat %s: %s", path->uri, strerror(errno));
-    out->is_dir = S_ISDIR(st.st_mode);
-    out->size = out->is_dir ? 0 : (uint64_t)st.st_size;
-    return 0;
-}
-
-/* Describes one directory entry; 1 when it vanished since readdir, else 0 or -errno. */
-static int describe_entry(DIR *dir, const char *name, mlps_entry *entry)
-{
-    struct stat st;
-    if (fstatat(dirfd(dir), name, &st, 0) < 0)
-        return errno == ENOENT ? 1 : -errno;
-    entry->name = name;
-    entry->is_dir = S_ISDIR(st.st_mode);
-    entry->size = entry->is_dir ? 0 : (uint64_t)st.st_size;
-    return 0;
-}
-
-int mlps_posix_list(mlps_store *store, const mlps_path *path, mlps_list_visitor visit, void *arg,
-                    mlps_error *err)
-{
-    (void)store;
-    DIR *dir = opendir(path->location);
-    if (!dir)
-        return mlps_fail(err, -errno, "list %s: %s", path->uri, strerror(errno));
-    int rc = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *d = readdir(dir);
-        if (!d) {
-            if (errno)
-                rc = mlps_fail(err, -errno, "list %s: %s", path->uri, strerror(errno));
-            break;
-        }
-        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-            continue;
-        mlps_entry entry;
-        int described = describe_entry(dir, d->d_name, &entry);
-        if (described < 0) {
-            rc = mlps_fail(err, described, "list %s: stat %s: %s", path->uri, d->d_name,
-                           strerror(-described));
-            break;
-        }
-        if (described == 0 && (rc = visit(&entry, arg)) != 0)
-            break;
-    }
-    closedir(dir);
-    return rc;
-}
-
-int mlps_posix_remove(mlps_store *store, const mlps_path *path, mlps_error *err)
-{
-    (void)store;
-    if (unlink(path->location) == 0)
-        return 0;
-    if ((errno == EISDIR || errno == EPERM) && rmdir(path->location) == 0)
-        return 0;
-    return mlps_fail(err, -errno, "remove %s: %s", path->uri, strerror(errno));
-}
-
-int mlps_posix_mkdirs(mlps_store *store, const mlps_path *path, mlps_error *err)
-{
-    (void)store;
-    int rc = make_directories(path->location);
-    if (rc < 0)
-        return mlps_fail(err, rc, "mkdirs %s: %s", path->uri, strerror(-rc));
-    return 0;
-}

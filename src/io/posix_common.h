@@ -1,5 +1,6 @@
 /* Operations shared by the POSIX-file backends, file:// (posix.c) and direct:// (direct.c): they
- * differ only in open flags, alignment and request checks, so both tables point here. */
+ * differ only in open flags, alignment and request checks, so both tables point here
+ * (posix_common.c for files, posix_dir.c for directories). */
 #ifndef MLPS_IO_POSIX_COMMON_H
 #define MLPS_IO_POSIX_COMMON_H
 
@@ -25,6 +26,8 @@ void mlps_posix_file_abort(mlps_file *file);
 int mlps_posix_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
 void mlps_posix_execute(mlps_io_req *req);
 int mlps_posix_ioq_init(mlps_ioq *q, mlps_error *err);
+/* mkdir -p; 0 or -errno. */
+int mlps_posix_make_directories(const char *location);
 int mlps_posix_stat(mlps_store *store, const mlps_path *path, mlps_stat *out, mlps_error *err);
 int mlps_posix_list(mlps_store *store, const mlps_path *path, mlps_list_visitor visit, void *arg,
                     mlps_error *err);

@@ -57,7 +57,8 @@ static int uring_submit(mlps_ioq *q, mlps_io_req *const *reqs, unsigned n, mlps_
         queue_remainder(s, slot);
     }
     int rc = io_uring_submit(&s->ring);
-    /* Entries left queued after a transient refusal go in with the next reap. */
+    /* Entries left queued after a transient refusal go in with the next reap. Any other failure
+     * means the ring itself is unusable; the caller can only destroy the queue. */
     if (rc < 0 && !is_transient(rc))
         return mlps_fail(err, rc, "submit %u requests on %s (io_uring): %s", n, q->store->uri,
                          strerror(-rc));
