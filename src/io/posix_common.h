@@ -1,0 +1,37 @@
+/* Operations shared by the POSIX-file backends, file:// (posix.c) and direct:// (direct.c): they
+ * differ only in open flags, alignment and request checks, so both tables point here
+ * (posix_common.c for files, posix_dir.c for directories). */
+#ifndef MLPS_IO_POSIX_COMMON_H
+#define MLPS_IO_POSIX_COMMON_H
+
+#include "io/backend.h"
+
+typedef struct mlps_posix_file {
+    mlps_file base;
+    int fd;
+    char *location;
+    bool remove_on_abort; /* this open created or truncated the file */
+} mlps_posix_file;
+
+int mlps_posix_file_fd(const mlps_file *file);
+
+int mlps_posix_store_open(mlps_store *store, mlps_error *err);
+/* Opens with the extra open(2) flags given (O_DIRECT); returns -errno with a message. */
+int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flags, int extra,
+                              mlps_file **out, mlps_error *err);
+int mlps_posix_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
+                         mlps_error *err);
+int mlps_posix_file_close(mlps_file *file, mlps_error *err);
+void mlps_posix_file_abort(mlps_file *file);
+int mlps_posix_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
+void mlps_posix_execute(mlps_io_req *req);
+int mlps_posix_ioq_init(mlps_ioq *q, mlps_error *err);
+/* mkdir -p; 0 or -errno. */
+int mlps_posix_make_directories(const char *location);
+int mlps_posix_stat(mlps_store *store, const mlps_path *path, mlps_stat *out, mlps_error *err);
+int mlps_posix_list(mlps_store *store, const mlps_path *path, mlps_list_visitor visit, void *arg,
+                    mlps_error *err);
+int mlps_posix_remove(mlps_store *store, const mlps_path *path, mlps_error *err);
+int mlps_posix_mkdirs(mlps_store *store, const mlps_path *path, mlps_error *err);
+
+#endif

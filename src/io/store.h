@@ -1,0 +1,173 @@
+/* Storage layer interface. Every benchmark reads and writes through these calls and never knows
+ * which backend runs: a URI picks one from the registry (registry.c), and the caller holds only
+ * opaque handles.
+ *
+ *   file:///abs/path     buffered POSIX I/O
+ *   direct:///abs/path   O_DIRECT: buffer address, offset and length must be multiples of
+ *                        mlps_store_alignment(); misaligned requests are rejected before submission
+ *   null://              moves no bytes (measures mlps's own ceiling)
+ *   /abs/path or rel/path  a bare path means file:// (a relative one is taken from the working dir)
+ *
+ * I/O is asynchronous: a per-thread queue (mlps_ioq) of a fixed depth takes requests and hands
+ * them back when complete, each stamped with monotonic submit and completion times so every
+ * operation can land in a latency histogram. file:// and direct:// run on io_uring, falling back
+ * (with one warning per store) to a synchronous pread/pwrite engine when the kernel refuses
+ * io_uring. mlps_file_pread_full/pwrite_full are synchronous conveniences over the same backends.
+ *
+ * Transfers: the queue completes a request only when all len bytes moved, an error occurred, or a
+ * read reached end of file; partial transfers are resubmitted internally. So `result` is len,
+ * -errno, or (reads only) the short count up to end of file.
+ *
+ * Writes: the portable contract (what object stores will support) is sequential, non-overlapping
+ * writes in increasing offset order per file, made durable by mlps_file_close. The file backends
+ * accept any offsets.
+ *
+ * Writing a file whose size is not a multiple of the alignment through direct://: write the last
+ * block padded up to the alignment (pool buffers are whole blocks, see bufpool.h), then call
+ * mlps_file_truncate(file, true_size) before mlps_file_close.
+ *
+ * Thread safety: a store may be shared by threads for open/stat/list/remove/mkdirs; a file may be
+ * used by several queues at once; a queue belongs to one thread. */
+#ifndef MLPS_IO_STORE_H
+#define MLPS_IO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct mlps_store mlps_store; /* a backend bound to a root URI */
+typedef struct mlps_file mlps_file;   /* an open file or object */
+typedef struct mlps_ioq mlps_ioq;     /* a per-thread submission/completion queue */
+
+/* The size of something whose size is not known (null:// before anything was written). */
+#define MLPS_SIZE_UNKNOWN UINT64_MAX
+
+enum mlps_open_flags {
+    MLPS_OPEN_READ = 1,
+    MLPS_OPEN_WRITE = 2,
+    MLPS_OPEN_CREATE = 4,   /* creates missing parent directories too, as object stores would */
+    MLPS_OPEN_TRUNCATE = 8,
+    /* Access-pattern hints (at most one): file:// tunes read-ahead with them, others ignore them. */
+    MLPS_OPEN_SEQUENTIAL = 16,
+    MLPS_OPEN_RANDOM = 32,
+};
+
+enum mlps_io_op {
+    MLPS_IO_READ = 1,
+    MLPS_IO_WRITE = 2,
+};
+
+typedef enum mlps_io_engine {
+    MLPS_ENGINE_AUTO = 0, /* io_uring where the backend has it, else the synchronous engine */
+    MLPS_ENGINE_URING,    /* io_uring or fail */
+    MLPS_ENGINE_SYNC,     /* pread/pwrite executed at submission */
+} mlps_io_engine;
+
+typedef struct mlps_store_options {
+    bool skip_fsync;           /* mlps_file_close does not fsync written files */
+    mlps_io_engine engine;     /* file:// and direct:// only */
+    uint64_t null_object_size; /* null://: the size every path reports; 0 = take it from the first
+                                  file written and closed, unknown until then */
+} mlps_store_options;
+
+typedef struct mlps_io_req {
+    mlps_file *file;
+    int op; /* enum mlps_io_op */
+    uint64_t offset;
+    void *buf;
+    size_t len;
+    int64_t result;       /* set on completion: bytes transferred or -errno */
+    uint64_t submit_ns;   /* monotonic, set by mlps_ioq_submit */
+    uint64_t complete_ns; /* monotonic, set when the completion is observed */
+    void *user;           /* the caller's tag, untouched */
+} mlps_io_req;
+
+typedef struct mlps_stat {
+    uint64_t size; /* MLPS_SIZE_UNKNOWN when the backend cannot tell */
+    bool is_dir;
+} mlps_stat;
+
+typedef struct mlps_entry {
+    const char *name; /* one path component, relative to the listed directory */
+    uint64_t size;    /* 0 for directories */
+    bool is_dir;
+} mlps_entry;
+
+/* Returns 0 to go on; any other value stops the listing and becomes mlps_store_list's result. */
+typedef int (*mlps_list_visitor)(const mlps_entry *entry, void *arg);
+
+/* --- stores --- */
+
+/* opts may be NULL for defaults. The root need not exist yet (writers create it). */
+int mlps_store_open(const char *uri, const mlps_store_options *opts, mlps_store **out,
+                    mlps_error *err);
+void mlps_store_close(mlps_store *store);
+const char *mlps_store_scheme(const mlps_store *store);
+/* The canonical URI of the root, e.g. "file:///data/mlps". */
+const char *mlps_store_uri(const mlps_store *store);
+/* 1, or for direct:// the O_DIRECT alignment of the root (statx STATX_DIOALIGN when the root is an
+ * existing file or device, else 4096). */
+size_t mlps_store_alignment(const mlps_store *store);
+
+/* Paths below are relative to the store's root ("" names the root itself, so a store may be
+ * opened on a single file). */
+int mlps_store_stat(mlps_store *store, const char *path, mlps_stat *out, mlps_error *err);
+/* Lists the entries directly inside directory `path`, not recursively (an object store lists a
+ * prefix with a '/' delimiter the same way), in no particular order. Visiting a listing never
+ * allocates in proportion to its length. */
+int mlps_store_list(mlps_store *store, const char *path, mlps_list_visitor visit, void *arg,
+                    mlps_error *err);
+/* Removes a file or an empty directory. */
+int mlps_store_remove(mlps_store *store, const char *path, mlps_error *err);
+/* Creates a directory and its missing parents; an existing directory is fine. */
+int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err);
+
+/* --- files --- */
+
+int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **out,
+                   mlps_error *err);
+/* Finishes and frees the file. Written files are made durable (fsync, unless skip_fsync).
+ * No request may still be in flight on it. */
+int mlps_file_close(mlps_file *file, mlps_error *err);
+/* Discards a partial write and frees the file: no fsync, and a file this open created or
+ * truncated is removed. */
+void mlps_file_abort(mlps_file *file);
+/* The size at open, grown by completed writes and set by mlps_file_truncate. */
+uint64_t mlps_file_size(const mlps_file *file);
+const char *mlps_file_uri(const mlps_file *file);
+int mlps_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
+
+/* --- asynchronous I/O --- */
+
+int mlps_ioq_create(mlps_store *store, unsigned depth, mlps_ioq **out, mlps_error *err);
+/* Waits for requests still in flight, then frees the queue. */
+void mlps_ioq_destroy(mlps_ioq *q);
+/* Submits n requests (n <= depth - inflight) on files of the queue's store. All are checked first;
+ * if any is invalid, none is submitted. The requests belong to the queue until reaped. */
+int mlps_ioq_submit(mlps_ioq *q, mlps_io_req *const *reqs, unsigned n, mlps_error *err);
+/* Collects up to max completed requests into done, waiting until at least min_wait (capped at the
+ * number in flight) are available. Returns the count, or a negative code if the queue failed.
+ * A request's own failure is in its result, see mlps_io_req_fail. */
+int mlps_ioq_reap(mlps_ioq *q, mlps_io_req **done, unsigned max, unsigned min_wait,
+                  mlps_error *err);
+/* Submitted and not yet reaped. */
+unsigned mlps_ioq_inflight(const mlps_ioq *q);
+unsigned mlps_ioq_depth(const mlps_ioq *q);
+/* "io_uring" or "sync". */
+const char *mlps_ioq_engine(const mlps_ioq *q);
+
+/* Records a completed request's failure as "read file:///d/x at offset 4096: Input/output error"
+ * and returns its result. */
+int mlps_io_req_fail(const mlps_io_req *req, mlps_error *err);
+const char *mlps_io_op_name(int op);
+
+/* --- synchronous helpers --- */
+
+/* Reads exactly len bytes; reaching end of file first is an error (-ENODATA). */
+int mlps_file_pread_full(mlps_file *file, void *buf, size_t len, uint64_t offset, mlps_error *err);
+int mlps_file_pwrite_full(mlps_file *file, const void *buf, size_t len, uint64_t offset,
+                          mlps_error *err);
+
+#endif
