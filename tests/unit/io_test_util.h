@@ -34,7 +34,11 @@ static inline void io_test_make_dir(const char *name, char *out, size_t size)
     mkdir(base, 0755);
     if (io_test_is_tmpfs(base))
         fprintf(stderr, "note: %s is tmpfs; storage tests want the real disk\n", base);
-    snprintf(out, size, "%s/%s-%ld", base, name, (long)getpid());
+    int written = snprintf(out, size, "%s/%s-%ld", base, name, (long)getpid());
+    if (written < 0 || (size_t)written >= size) {
+        fprintf(stderr, "test directory path too long under %s\n", base);
+        abort();
+    }
     mkdir(out, 0755);
 }
 
