@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libfyaml-dev libjansson-dev liburing-dev zlib1g-dev libzstd-dev
   libopenmpi-dev openmpi-bin
-  libcmocka-dev zstd fio python3
+  libhdf5-dev libjpeg-dev libpng-dev
+  libcmocka-dev zstd fio python3 python3-numpy python3-h5py python3-pil
 )
 
 missing=()
@@ -15,6 +16,12 @@ for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
+
+# Node.js and npm (for the test suite's independent Parquet reader and S3 server) may come from
+# another distribution of Node.js that bundles npm; only install Debian's when the commands are absent.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
