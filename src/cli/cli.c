@@ -166,6 +166,10 @@ static int start_job(mlps_invocation *inv, bool *relaunched, mlps_error *err)
         *relaunched = true;
         rc = mlps_launch_self(&spec, inv->full_argc, inv->full_argv,
                               mlps_args_flag(&inv->args, "what_if"), err);
+        /* A job that ran and failed has said why itself; only a launcher that could not start
+         * needs a message from here. */
+        if (rc != 0 && err->code == -ECHILD)
+            err->message[0] = '\0';
     }
     mlps_launch_spec_free(&spec);
     return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/comm_agree.h"
 #include "core/fill.h"
 #include "core/hist_reduce.h"
 #include "core/log.h"
@@ -225,19 +226,6 @@ static void drop_written_file(mlps_store *store, const mlps_roundtrip_options *o
         mlps_warn("the read phase may be served from the page cache: %s", err.message);
 }
 
-/* Collective: true on every rank when any rank failed; the first failing rank's message is kept
- * on that rank, the others get a pointer to it. */
-static int agree(const mlps_comm *comm, int rc, const char *phase, mlps_error *err)
-{
-    uint64_t failed = rc != 0;
-    mlps_error comm_err = {0};
-    if (mlps_comm_max_u64(comm, &failed, 1, &comm_err))
-        return mlps_fail(err, comm_err.code, "%s", comm_err.message);
-    if (failed && rc == 0)
-        return mlps_fail(err, -EIO, "the %s phase failed on another rank (see its message)", phase);
-    return rc;
-}
-
 static int reduce_phase(const mlps_comm *comm, mlps_roundtrip_phase *phase, uint64_t bytes,
                         double seconds, mlps_error *err)
 {
@@ -276,7 +264,7 @@ static int timed_phase(const mlps_comm *comm, mlps_store *store, const mlps_roun
     free(run.expected);
     if (rc == 0)
         mlps_progress_finish(&progress);
-    rc = agree(comm, rc, name, err);
+    rc = mlps_comm_agree(comm, rc, err);
     if (!rc)
         rc = reduce_phase(comm, phase, run.done_bytes, seconds, err);
     *verified = run.verified_bytes;
@@ -303,7 +291,7 @@ int mlps_roundtrip_run(const mlps_comm *comm, const mlps_roundtrip_options *opts
         rc = check_alignment(store, opts, err);
     if (!rc)
         rc = mlps_store_mkdirs(store, "", err);
-    rc = agree(comm, rc, "set-up", err);
+    rc = mlps_comm_agree(comm, rc, err);
     uint64_t verified = 0;
     if (!rc)
         rc = timed_phase(comm, store, opts, MLPS_IO_WRITE, result, &verified, err);
