@@ -63,7 +63,9 @@ static const mlps_program *find_program(const char *name)
     return NULL;
 }
 
-static int unknown_word(const char *what, const char *word, const char *const *valid, size_t count)
+/* "<prefix>: unknown <what> '<word>'; did you mean ...? (valid: ...)" */
+static int unknown_word(const char *prefix, const char *what, const char *word,
+                        const char *const *valid, size_t count)
 {
     char list[512] = "";
     for (size_t i = 0; i < count; i++) {
@@ -72,10 +74,10 @@ static int unknown_word(const char *what, const char *word, const char *const *v
     }
     const char *nearest = mlps_nearest_name(word, valid, count);
     if (nearest)
-        fprintf(stderr, "mlps: unknown %s '%s'; did you mean '%s'? (valid: %s)\n", what, word,
-                nearest, list);
+        fprintf(stderr, "%s: unknown %s '%s'; did you mean '%s'? (valid: %s)\n", prefix, what,
+                word, nearest, list);
     else
-        fprintf(stderr, "mlps: unknown %s '%s' (valid: %s)\n", what, word, list);
+        fprintf(stderr, "%s: unknown %s '%s' (valid: %s)\n", prefix, what, word, list);
     return MLPS_EXIT_USAGE;
 }
 
@@ -85,7 +87,7 @@ static int unknown_program(const char *name)
     size_t count = 0;
     for (; programs[count] && count < 16; count++)
         names[count] = programs[count]->name;
-    return unknown_word("program", name, names, count);
+    return unknown_word("mlps", "program", name, names, count);
 }
 
 static const mlps_command *find_command(const mlps_program *program, const char *name)
@@ -102,18 +104,29 @@ static int unknown_command(const mlps_program *program, const char *name)
     size_t count = 0;
     for (; program->commands[count] && count < 16; count++)
         names[count] = program->commands[count]->name;
-    char what[64];
-    snprintf(what, sizeof what, "command for 'mlps %s'", program->name);
-    return unknown_word(what, name, names, count);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "mlps %s", program->name);
+    return unknown_word(prefix, "command", name, names, count);
 }
 
-static int report(const mlps_error *err)
+/* The collective steps of a job give every rank the same error, so rank 0 alone prints it. */
+static int report(const mlps_error *err, int rank)
 {
-    fprintf(stderr, "mlps: %s\n", err->message);
+    if (rank == 0)
+        fprintf(stderr, "mlps: %s\n", err->message);
     return err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED;
 }
 
-/* Parses flags, applies --config-file, checks required flags. */
+static int check_loops(const mlps_invocation *inv, mlps_error *err)
+{
+    long long loops = mlps_args_int(&inv->args, "loops");
+    if (loops < 1)
+        return mlps_fail_usage(err, -EINVAL, "%s: --loops must be at least 1, got %lld",
+                               inv->usage_name, loops);
+    return 0;
+}
+
+/* Parses flags, applies --config-file, checks required flags and the command's configuration. */
 static int prepare_invocation(mlps_invocation *inv, bool *wants_help, mlps_error *err)
 {
     const mlps_arg_table *const *tables = inv->command->tables;
@@ -125,15 +138,17 @@ static int prepare_invocation(mlps_invocation *inv, bool *wants_help, mlps_error
     if (config_file && (rc = mlps_apply_config_file(tables, inv->usage_name, config_file,
                                                     &inv->args, err)))
         return rc;
-    return mlps_args_check_required(tables, inv->usage_name, &inv->args, err);
+    rc = mlps_args_check_required(tables, inv->usage_name, &inv->args, err);
+    if (!rc)
+        rc = check_loops(inv, err);
+    if (!rc && inv->command->check)
+        rc = inv->command->check(&inv->args, err);
+    return rc;
 }
 
 static int run_loops(const mlps_invocation *inv, mlps_error *err)
 {
     long long loops = mlps_args_int(&inv->args, "loops");
-    if (loops < 1)
-        return mlps_fail_usage(err, -EINVAL, "%s: --loops must be at least 1, got %lld",
-                               inv->usage_name, loops);
     int status = MLPS_EXIT_OK;
     for (long long loop = 0; loop < loops && status == MLPS_EXIT_OK; loop++) {
         if (loops > 1)
@@ -185,6 +200,7 @@ static int run_command(const mlps_program *program, const mlps_command *command,
                            .argv = argv + 3, .full_argc = argc, .full_argv = argv, .comm = &comm};
     mlps_error err = {0};
     bool wants_help = false, relaunched = false;
+    int rank = 0;
     int status = prepare_invocation(&inv, &wants_help, &err);
     if (status == 0 && wants_help) {
         print_command_help(&inv, stdout);
@@ -195,11 +211,12 @@ static int run_command(const mlps_program *program, const mlps_command *command,
             mlps_log_set_rank(comm.rank);
             status = run_loops(&inv, &err);
         }
+        rank = comm.rank;
         if (comm.initialized)
             mlps_comm_finalize(&comm, NULL);
     }
     if (status != 0 && err.message[0])
-        status = report(&err);
+        status = report(&err, rank);
     else if (status < 0)
         status = MLPS_EXIT_RUN_FAILED;
     mlps_args_free(&inv.args);

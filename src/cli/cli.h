@@ -27,6 +27,10 @@ struct mlps_command {
     const char *summary;     /* one line for the program's command list */
     const char *description; /* paragraph for the command's --help */
     const mlps_arg_table *tables[6]; /* NULL-terminated */
+    /* Checks the command's configuration before any job starts, so that a usage error is
+     * reported once, before mpirun is launched and before a results directory exists. NULL
+     * when the flags need no more checking than the parser does. */
+    int (*check)(const mlps_args *args, mlps_error *err);
     int (*run)(const mlps_invocation *inv, mlps_error *err); /* returns an exit status */
     /* Commands that run as an MPI job say how many processes they need; when that is more than
      * one and no launcher started mlps, mlps re-launches itself under mpirun (spec 50 §2.9). */

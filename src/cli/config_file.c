@@ -149,6 +149,39 @@ static int apply_pairs(const option_file *file, struct fy_node *root, mlps_error
     return 0;
 }
 
+static void discard_diagnostic(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag, (void)user, (void)buf, (void)len;
+}
+
+/* libfyaml prints parse errors on stderr by itself; this diagnostics object keeps them instead,
+ * so that the first one becomes part of a one-line message. */
+static struct fy_diag *collecting_diagnostics(void)
+{
+    struct fy_diag_cfg cfg;
+    fy_diag_cfg_default(&cfg);
+    cfg.fp = NULL;
+    cfg.output_fn = discard_diagnostic;
+    cfg.level = FYET_ERROR;
+    struct fy_diag *diag = fy_diag_create(&cfg);
+    if (diag)
+        fy_diag_set_collect_errors(diag, true);
+    return diag;
+}
+
+static int invalid_yaml(const char *usage_name, const char *path, struct fy_diag *diag,
+                        mlps_error *err)
+{
+    void *iter = NULL;
+    struct fy_diag_error *error;
+    while (diag && (error = fy_diag_errors_iterate(diag, &iter)))
+        if (error->type >= FYET_ERROR)
+            return mlps_fail_usage(err, -EINVAL,
+                                   "%s: --config-file %s: not valid YAML at line %d column %d: %s",
+                                   usage_name, path, error->line, error->column, error->msg);
+    return mlps_fail_usage(err, -EINVAL, "%s: --config-file %s: not valid YAML", usage_name, path);
+}
+
 int mlps_apply_config_file(const mlps_arg_table *const *tables, const char *usage_name,
                            const char *path, mlps_args *args, mlps_error *err)
 {
@@ -157,11 +190,15 @@ int mlps_apply_config_file(const mlps_arg_table *const *tables, const char *usag
         return mlps_fail_usage(err, -errno, "%s: --config-file %s: %s", usage_name, path,
                                strerror(errno));
     fclose(probe);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+    struct fy_diag *diag = collecting_diagnostics();
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
     struct fy_document *doc = fy_document_build_from_file(&cfg, path);
-    if (!doc)
-        return mlps_fail_usage(err, -EINVAL, "%s: --config-file %s: not valid YAML", usage_name,
-                               path);
+    if (!doc) {
+        int rc = invalid_yaml(usage_name, path, diag, err);
+        if (diag)
+            fy_diag_destroy(diag);
+        return rc;
+    }
     struct fy_node *root = fy_document_root(doc);
     int rc = 0;
     if (root && !fy_node_is_mapping(root))
@@ -171,5 +208,7 @@ int mlps_apply_config_file(const mlps_arg_table *const *tables, const char *usag
     else if (root)
         rc = apply_pairs(&(option_file){tables, usage_name, path, args}, root, err);
     fy_document_destroy(doc);
+    if (diag)
+        fy_diag_destroy(diag);
     return rc;
 }

@@ -113,6 +113,33 @@ static int read_options(const mlps_config *cfg, const char *file_tag, mlps_round
     return mlps_roundtrip_validate(opts, err);
 }
 
+/* The configuration the flags, -p and --config-file values give, checked as the run will use
+ * it. On success the caller frees *cfg. */
+static int checked_config(const mlps_args *args, mlps_config **cfg, mlps_error *err)
+{
+    *cfg = mlps_config_new(&roundtrip_schema);
+    if (!*cfg)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    mlps_roundtrip_options opts;
+    int rc = build_config(args, *cfg, err);
+    if (!rc)
+        rc = read_options(*cfg, "plan", &opts, err);
+    if (rc) {
+        mlps_config_free(*cfg);
+        *cfg = NULL;
+    }
+    return rc;
+}
+
+/* Files are named after the run's directory, which is unique in the results tree, so that runs
+ * sharing a data directory (loops with --keep-files, runs started in the same second) never
+ * write the same file. */
+static const char *file_tag_of(const mlps_session *session)
+{
+    const char *slash = strrchr(session->run.run_dir, '/');
+    return slash ? slash + 1 : session->run.run_dir;
+}
+
 static void print_phase(const mlps_session *session, const char *name,
                         const mlps_roundtrip_phase *phase)
 {
@@ -168,7 +195,7 @@ static int run_measured(const mlps_invocation *inv, mlps_config *cfg, mlps_error
         return rc;
     mlps_roundtrip_options opts;
     mlps_roundtrip_result result;
-    rc = read_options(cfg, session.run.run_datetime, &opts, err);
+    rc = read_options(cfg, file_tag_of(&session), &opts, err);
     if (!rc)
         rc = mlps_roundtrip_run(inv->comm, &opts, &result, err);
     if (!rc)
@@ -182,7 +209,7 @@ static int run_measured(const mlps_invocation *inv, mlps_config *cfg, mlps_error
     metadata.override_parameters = mlps_config_overrides_to_json(cfg);
     metadata.args = inv->args.values;
     mlps_error end_err = {0};
-    int end_rc = mlps_session_end(&session, &metadata, &end_err);
+    int end_rc = mlps_session_end(&session, &metadata, rc ? err : NULL, &end_err);
     json_decref(metadata.parameters);
     json_decref(metadata.override_parameters);
     if (!rc && end_rc)
@@ -199,13 +226,8 @@ static void print_plan(const mlps_invocation *inv, const mlps_config *cfg)
 
 static int run_roundtrip(const mlps_invocation *inv, mlps_error *err)
 {
-    mlps_config *cfg = mlps_config_new(&roundtrip_schema);
-    if (!cfg)
-        return mlps_fail(err, -ENOMEM, "out of memory");
-    int rc = build_config(&inv->args, cfg, err);
-    mlps_roundtrip_options opts;
-    if (!rc)
-        rc = read_options(cfg, "plan", &opts, err);
+    mlps_config *cfg = NULL;
+    int rc = checked_config(&inv->args, &cfg, err);
     if (!rc && mlps_args_flag(&inv->args, "what_if"))
         print_plan(inv, cfg);
     else if (!rc)
@@ -214,6 +236,14 @@ static int run_roundtrip(const mlps_invocation *inv, mlps_error *err)
     if (rc)
         return err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED;
     return MLPS_EXIT_OK;
+}
+
+static int check_roundtrip(const mlps_args *args, mlps_error *err)
+{
+    mlps_config *cfg = NULL;
+    int rc = checked_config(args, &cfg, err);
+    mlps_config_free(cfg);
+    return rc;
 }
 
 static int roundtrip_process_count(const mlps_args *args, unsigned *count, mlps_error *err)
@@ -235,6 +265,7 @@ static const mlps_command roundtrip_command = {
         "every byte. Throughput counts the slowest process; latencies are per request.\n"
         "Results: <results-dir>/storage/roundtrip/<YYYYMMDD_HHMMSS>/summary.json.",
     .tables = {&roundtrip_table, &mlps_shared_flags, &mlps_mpi_flags, NULL},
+    .check = check_roundtrip,
     .run = run_roundtrip,
     .process_count = roundtrip_process_count,
 };

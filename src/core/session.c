@@ -115,8 +115,11 @@ static void close_logs(mlps_session *session)
     session->stdout_log = session->stderr_log = NULL;
 }
 
-int mlps_session_end(mlps_session *session, mlps_run_metadata *metadata, mlps_error *err)
+int mlps_session_end(mlps_session *session, mlps_run_metadata *metadata,
+                     const mlps_error *run_error, mlps_error *err)
 {
+    if (run_error && run_error->message[0] && session->stderr_log)
+        fprintf(session->stderr_log, "mlps: %s\n", run_error->message);
     json_t *system_info = gather_system_info(session, err);
     int rc = 0;
     if (session->comm->rank == 0) {

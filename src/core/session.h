@@ -42,8 +42,11 @@ void mlps_session_print(const mlps_session *session, const char *fmt, ...)
 
 /* Collective. Gathers every rank's host facts into system_info (one entry per host) and, on
  * rank 0, writes the metadata file from *metadata (runtime, executed command and system info
- * are filled in here), then closes the logs. Call it on failure too: the metadata is always
- * written. */
-int mlps_session_end(mlps_session *session, mlps_run_metadata *metadata, mlps_error *err);
+ * are filled in here), then closes the logs. Call it on failure too, with the run's error as
+ * run_error (NULL when the run succeeded): the metadata is always written, and the error goes
+ * into the run's stderr log as the line the console shows, so the log tells why the run
+ * failed. */
+int mlps_session_end(mlps_session *session, mlps_run_metadata *metadata,
+                     const mlps_error *run_error, mlps_error *err);
 
 #endif

@@ -106,6 +106,6 @@ int mlps_posix_mkdirs(mlps_store *store, const mlps_path *path, mlps_error *err)
     (void)store;
     int rc = mlps_posix_make_directories(path->location);
     if (rc < 0)
-        return mlps_fail(err, rc, "mkdirs %s: %s", path->uri, strerror(-rc));
+        return mlps_fail(err, rc, "create directory %s: %s", path->uri, strerror(-rc));
     return 0;
 }

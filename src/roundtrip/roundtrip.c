@@ -41,18 +41,6 @@ typedef struct phase_run {
     char *engine; /* receives the queue's engine name */
 } phase_run;
 
-int mlps_roundtrip_validate(const mlps_roundtrip_options *opts, mlps_error *err)
-{
-    if (opts->file_size == 0)
-        return mlps_fail_usage(err, -EINVAL, "--file-size must be greater than 0");
-    if (opts->block_size == 0 || opts->block_size > (1ull << 30))
-        return mlps_fail_usage(err, -EINVAL, "--block-size must be between 1 byte and 1 GiB");
-    if (opts->iodepth == 0 || opts->iodepth > 4096)
-        return mlps_fail_usage(err, -EINVAL, "--iodepth must be between 1 and 4096, got %u",
-                               opts->iodepth);
-    return 0;
-}
-
 static int check_alignment(const mlps_store *store, const mlps_roundtrip_options *opts,
                            mlps_error *err)
 {
@@ -65,6 +53,27 @@ static int check_alignment(const mlps_store *store, const mlps_roundtrip_options
                                "(got %" PRIu64 " and %" PRIu64 ")",
                                mlps_store_uri(store), alignment, opts->block_size, opts->file_size);
     return 0;
+}
+
+int mlps_roundtrip_validate(const mlps_roundtrip_options *opts, mlps_error *err)
+{
+    if (opts->file_size == 0)
+        return mlps_fail_usage(err, -EINVAL, "--file-size must be greater than 0");
+    if (opts->block_size == 0 || opts->block_size > (1ull << 30))
+        return mlps_fail_usage(err, -EINVAL, "--block-size must be between 1 byte and 1 GiB");
+    if (opts->iodepth == 0 || opts->iodepth > 4096)
+        return mlps_fail_usage(err, -EINVAL, "--iodepth must be between 1 and 4096, got %u",
+                               opts->iodepth);
+    /* The URI and the alignment it needs are checked here too, so a bad --uri or a misaligned
+     * size is a usage error before any run starts; the run checks the alignment again, as the
+     * target may look different from where the ranks run. */
+    mlps_store *store = NULL;
+    int rc = mlps_store_open(opts->uri, NULL, &store, err);
+    if (!rc)
+        rc = check_alignment(store, opts, err);
+    if (store)
+        mlps_store_close(store);
+    return rc;
 }
 
 static void file_name(const mlps_roundtrip_options *opts, int rank, char *out, size_t size)

@@ -39,10 +39,12 @@ typedef struct mlps_roundtrip_result {
     char engine[MLPS_ROUNDTRIP_ENGINE_NAME_MAX]; /* "io_uring" or "sync" */
 } mlps_roundtrip_result;
 
-/* Checks the options against the store before anything is written (usage errors name the flag). */
+/* Checks the options against the store (its URI, the alignment it needs) before anything is
+ * written; usage errors name the flag. Opening the store creates nothing. */
 int mlps_roundtrip_validate(const mlps_roundtrip_options *opts, mlps_error *err);
 
-/* Collective. Every rank returns the same status; on failure no file is left behind. */
+/* Collective. Every rank returns the same status and error (the first failing rank's); on
+ * failure no file is left behind. */
 int mlps_roundtrip_run(const mlps_comm *comm, const mlps_roundtrip_options *opts,
                        mlps_roundtrip_result *result, mlps_error *err);
 
