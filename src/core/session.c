@@ -56,6 +56,16 @@ static int share_outcome(mlps_session *session, int rc, mlps_error *err)
     return comm_rc ? comm_rc : (int)outcome[0];
 }
 
+static void close_logs(mlps_session *session)
+{
+    mlps_log_set_copy(NULL);
+    if (session->stdout_log)
+        fclose(session->stdout_log);
+    if (session->stderr_log)
+        fclose(session->stderr_log);
+    session->stdout_log = session->stderr_log = NULL;
+}
+
 int mlps_session_begin(mlps_session *session, const mlps_comm *comm,
                        const mlps_session_spec *spec, mlps_error *err)
 {
@@ -68,6 +78,11 @@ int mlps_session_begin(mlps_session *session, const mlps_comm *comm,
     session->start_wall_ns = mlps_wall_ns();
     if (rc == 0 && comm->rank == 0)
         mlps_info("results go to %s", session->run.run_dir);
+    if (rc != 0) { /* no end follows a failed begin */
+        close_logs(session);
+        free(session->executed_command);
+        session->executed_command = NULL;
+    }
     return rc;
 }
 
@@ -103,16 +118,6 @@ static json_t *gather_system_info(const mlps_session *session, mlps_error *err)
     json_t *cluster = mlps_sysinfo_cluster_json(hosts, session->comm->size > 1 ? "mpi" : "local");
     json_decref(hosts);
     return cluster;
-}
-
-static void close_logs(mlps_session *session)
-{
-    mlps_log_set_copy(NULL);
-    if (session->stdout_log)
-        fclose(session->stdout_log);
-    if (session->stderr_log)
-        fclose(session->stderr_log);
-    session->stdout_log = session->stderr_log = NULL;
 }
 
 int mlps_session_end(mlps_session *session, mlps_run_metadata *metadata,

@@ -32,7 +32,8 @@ typedef struct mlps_session {
     char *executed_command;
 } mlps_session;
 
-/* Collective. On failure (the directory cannot be made, ...) every rank returns the same error. */
+/* Collective. On failure (the directory cannot be made, ...) every rank returns the same error
+ * and the session holds nothing: mlps_session_end is not called. */
 int mlps_session_begin(mlps_session *session, const mlps_comm *comm,
                        const mlps_session_spec *spec, mlps_error *err);
 
