@@ -109,7 +109,8 @@ static int unknown_command(const mlps_program *program, const char *name)
     return unknown_word(prefix, "command", name, names, count);
 }
 
-/* The collective steps of a job give every rank the same error, so rank 0 alone prints it. */
+/* Every collective step leaves the job's error on rank 0 (the session's set-up leaves it on every
+ * rank), so rank 0 alone prints it. */
 static int report(const mlps_error *err, int rank)
 {
     if (rank == 0)

@@ -206,3 +206,10 @@ expect_exit 1 timeout 120 "$MLPS_BIN" storage roundtrip -u /proc/mlps-x -rd "$re
 expect_eq "$(grep -c '^mlps: create directory file:///proc/mlps-x' "$ERR")" 1 \
     "error lines from the job"
 expect_file "$(the_run_dir "$results")/storage_$(basename "$(the_run_dir "$results")")_metadata.json"
+
+case_begin "a results directory that cannot be created, with two processes: printed once"
+expect_exit 1 timeout 120 "$MLPS_BIN" storage roundtrip -u "$SCRATCH/data-badroot" \
+    -rd /proc/mlps-results "${SIZES[@]}" -np 2 --allow-run-as-root --oversubscribe
+expect_eq "$(grep -c '^mlps: cannot create directory /proc/mlps-results' "$ERR")" 1 \
+    "error lines from the job"
+expect_absent "$SCRATCH/data-badroot"
