@@ -10,6 +10,12 @@ set -euo pipefail
 : "${MLPS_SOURCE_DIR:?MLPS_SOURCE_DIR must name the source directory}"
 [[ -x "$MLPS_BIN" ]] || { echo "FAIL: MLPS_BIN=$MLPS_BIN is not an executable" >&2; exit 1; }
 
+# In a sanitizer build, the MPI runtime's own leaks at exit are not ours: unless the caller chose
+# otherwise, suppress them (the full unwinder gives the stacks the suppressions match). Other
+# builds ignore these variables.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-fast_unwind_on_malloc=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$MLPS_SOURCE_DIR/tests/lsan.supp}"
+
 TEST_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
 SCRATCH="$MLPS_BUILD_DIR/test-tmp/$TEST_NAME"
 rm -rf "$SCRATCH"
