@@ -113,8 +113,11 @@ static int unknown_command(const mlps_program *program, const char *name)
  * rank), so rank 0 alone prints it. */
 static int report(const mlps_error *err, int rank)
 {
+    /* Messages that already start with the command's name ("mlps storage roundtrip: ...")
+     * need no second "mlps: ". */
+    bool named = strncmp(err->message, "mlps ", 5) == 0;
     if (rank == 0)
-        fprintf(stderr, "mlps: %s\n", err->message);
+        fprintf(stderr, "%s%s\n", named ? "" : "mlps: ", err->message);
     return err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED;
 }
 

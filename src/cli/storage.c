@@ -89,17 +89,28 @@ static int build_config(const mlps_args *args, mlps_config *cfg, mlps_error *err
     return rc;
 }
 
+/* A size key must be at least 1; the message names the key and the flag that sets it. */
+static int positive_key(const mlps_config *cfg, const char *key, const char *flag, int64_t *out,
+                        mlps_error *err)
+{
+    *out = mlps_config_get_int(cfg, key);
+    if (*out <= 0 || *out > (int64_t)UINT32_MAX * 4096)
+        return mlps_fail_usage(err, -EINVAL, "%s (%s) must be at least 1, got %" PRId64, key, flag,
+                               *out);
+    return 0;
+}
+
 static int read_options(const mlps_config *cfg, const char *file_tag, mlps_roundtrip_options *opts,
                         mlps_error *err)
 {
-    int64_t file_size = mlps_config_get_int(cfg, "workload.file_size");
-    int64_t block_size = mlps_config_get_int(cfg, "workload.block_size");
-    int64_t iodepth = mlps_config_get_int(cfg, "workload.iodepth");
-    if (file_size <= 0 || block_size <= 0 || iodepth <= 0 || iodepth > UINT_MAX)
-        return mlps_fail_usage(err, -EINVAL,
-                               "workload.file_size, workload.block_size and workload.iodepth must "
-                               "be positive (got %" PRId64 ", %" PRId64 ", %" PRId64 ")",
-                               file_size, block_size, iodepth);
+    int64_t file_size, block_size, iodepth;
+    int rc = positive_key(cfg, "workload.file_size", "--file-size", &file_size, err);
+    if (!rc)
+        rc = positive_key(cfg, "workload.block_size", "--block-size", &block_size, err);
+    if (!rc)
+        rc = positive_key(cfg, "workload.iodepth", "--iodepth", &iodepth, err);
+    if (rc)
+        return rc;
     *opts = (mlps_roundtrip_options){
         .uri = mlps_config_get_string(cfg, "storage.uri"),
         .file_tag = file_tag,

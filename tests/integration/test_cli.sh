@@ -105,7 +105,7 @@ expect_usage_error "--block-size/-bs: '1X' is not a byte count" "K, M, G, T" -- 
     -u "$DATA" -rd "$RESULTS" --block-size 1X
 expect_usage_error "--iodepth/-qd: 'many' is not an integer" -- \
     -u "$DATA" -rd "$RESULTS" --iodepth many
-expect_usage_error "workload.iodepth must be positive" -- -u "$DATA" -rd "$RESULTS" --iodepth 0
+expect_usage_error "workload.iodepth (--iodepth) must be at least 1, got 0" -- -u "$DATA" -rd "$RESULTS" --iodepth 0
 expect_usage_error "--block-size must be between 1 byte and 1 GiB" -- \
     -u "$DATA" -rd "$RESULTS" --block-size 2G
 expect_usage_error "--num-processes/-np must be between 1 and 65536, got 0" -- \
