@@ -80,7 +80,8 @@ int mlps_posix_open_flags(int flags, int extra)
 /* Opens location; *created tells whether this call made the file. Returns fd or -errno. */
 static int open_location(const char *location, int flags, int extra, bool *created)
 {
-    int oflags = mlps_posix_open_flags(flags, extra) | ((flags & MLPS_OPEN_TRUNCATE) ? O_TRUNC : 0);
+    int oflags =
+        mlps_posix_open_flags(flags, extra) | ((flags & MLPS_OPEN_TRUNCATE) ? O_TRUNC : 0);
     *created = false;
     for (int attempt = 0; attempt < 3; attempt++) {
         if (flags & MLPS_OPEN_CREATE) {
@@ -142,6 +143,7 @@ int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flag
     if (rc < 0) {
         close(fd);
         mlps_posix_discard_temporary(temporary);
+        free(temporary);
         free(file);
         return mlps_fail(err, rc, "open %s for %s: %s", path->uri, purpose(flags), strerror(-rc));
     }
