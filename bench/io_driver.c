@@ -2,7 +2,11 @@
  * one queue per thread at the given depth, and prints one machine-readable line
  *   bytes=<n> seconds=<s> MiBps=<m> engine=<name>
  * for bench/io_vs_fio.sh to set beside fio on the same file. Timing runs from the first
- * submission to the end of mlps_file_close, which fsyncs written files (as fio's end_fsync). */
+ * submission to the end of mlps_file_close, which fsyncs written files (as fio's end_fsync).
+ * With --seqwriter a write goes through the sequential writer instead (io/seqwriter.h), as the
+ * benchmarks write files: `copy` appends a prepared block again and again, `random` generates
+ * the data into the writer's buffers; timing runs from opening the writer to the end of its
+ * close (fsync included). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +17,7 @@
 
 #include "core/clock.h"
 #include "io/bufpool.h"
+#include "io/seqwriter.h"
 #include "io/store.h"
 
 typedef struct options {
@@ -24,6 +29,7 @@ typedef struct options {
     uint64_t size; /* 0: the whole file (reads) */
     unsigned threads;
     mlps_io_engine engine;
+    const char *seqwriter; /* NULL, "copy" or "random" */
 } options;
 
 typedef struct worker {
@@ -39,9 +45,10 @@ typedef struct worker {
 
 static const char usage[] =
     "usage: io_driver --uri URI --rw read|write --size N [--bs N] [--iodepth N] [--threads N]\n"
-    "                 [--engine auto|io_uring|sync] [--overwrite]\n"
+    "                 [--engine auto|io_uring|sync] [--overwrite] [--seqwriter copy|random]\n"
     "       sizes take K, M, G, T (powers of 1024); --overwrite writes into the existing file\n"
-    "       instead of truncating it\n";
+    "       instead of truncating it; --seqwriter writes a fresh file through the sequential\n"
+    "       writer (one thread), copying a prepared block or generating random data\n";
 
 /* "1M" -> 1048576; 0 when the text is not a size. */
 static uint64_t parse_size(const char *text)
@@ -98,6 +105,11 @@ static int apply_option(int c, const char *value, options *opt, const char **rw)
     case 't':
         opt->threads = (unsigned)n;
         return n && n <= 256 ? 0 : bad_option("threads", value, "1..256");
+    case 'w':
+        opt->seqwriter = value;
+        return strcmp(value, "copy") == 0 || strcmp(value, "random") == 0
+                   ? 0
+                   : bad_option("seqwriter", value, "copy or random");
     case 'e':
         return parse_engine(value, &opt->engine) ? bad_option("engine", value,
                                                                "auto, io_uring or sync")
@@ -114,7 +126,7 @@ static int parse_options(int argc, char **argv, options *opt)
         {"bs", required_argument, 0, 'b'},     {"iodepth", required_argument, 0, 'd'},
         {"size", required_argument, 0, 's'},   {"threads", required_argument, 0, 't'},
         {"engine", required_argument, 0, 'e'}, {"overwrite", no_argument, 0, 'o'},
-        {0, 0, 0, 0},
+        {"seqwriter", required_argument, 0, 'w'}, {0, 0, 0, 0},
     };
     *opt = (options){.block_size = 1 << 20, .depth = 16, .threads = 1};
     const char *rw = NULL;
@@ -131,6 +143,11 @@ static int parse_options(int argc, char **argv, options *opt)
     opt->write = strcmp(rw, "write") == 0;
     if (opt->write && !opt->size) {
         fprintf(stderr, "io_driver: --size is required for --rw write\n%s", usage);
+        return -1;
+    }
+    if (opt->seqwriter && (!opt->write || opt->overwrite || opt->threads != 1)) {
+        fprintf(stderr, "io_driver: --seqwriter writes one fresh file: it needs --rw write, one "
+                        "thread and no --overwrite\n%s", usage);
         return -1;
     }
     return 0;
@@ -248,6 +265,54 @@ static int run_threads(worker *workers, unsigned threads, mlps_error *err)
     return rc;
 }
 
+static void print_result(uint64_t bytes, uint64_t started, const char *engine)
+{
+    double seconds = mlps_ns_to_seconds(mlps_monotonic_ns() - started);
+    printf("bytes=%" PRIu64 " seconds=%.6f MiBps=%.1f engine=%s\n", bytes, seconds,
+           (double)bytes / 1048576.0 / seconds, engine);
+}
+
+/* Appends opt->size bytes in block-size pieces: copies of one prepared block, or generated. */
+static int append_all(const options *opt, mlps_seqwriter *w, const void *block, mlps_error *err)
+{
+    bool random = strcmp(opt->seqwriter, "random") == 0;
+    int rc = 0;
+    for (uint64_t done = 0; done < opt->size && rc == 0;) {
+        size_t len = opt->size - done < opt->block_size ? opt->size - done : opt->block_size;
+        rc = random ? mlps_seqwriter_write_random(w, len, 1, 0, done, err)
+                    : mlps_seqwriter_write(w, block, len, err);
+        done += len;
+    }
+    return rc;
+}
+
+static int run_seqwriter(const options *opt, mlps_store *store, mlps_error *err)
+{
+    void *block = malloc(opt->block_size);
+    if (!block)
+        return mlps_fail(err, -ENOMEM, "out of memory for a %zu-byte block", opt->block_size);
+    uint64_t *words = block;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t j = 0; j < opt->block_size / 8; j++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        words[j] = x;
+    }
+    uint64_t started = mlps_monotonic_ns();
+    mlps_seqwriter *w = NULL;
+    int rc = mlps_seqwriter_open(store, "", 0, opt->block_size, opt->depth, &w, err);
+    const char *engine = rc == 0 ? mlps_seqwriter_engine(w) : "";
+    if (rc == 0)
+        rc = append_all(opt, w, block, err);
+    if (rc == 0)
+        rc = mlps_seqwriter_close(w, err);
+    else
+        mlps_seqwriter_abort(w);
+    if (rc == 0)
+        print_result(opt->size, started, engine);
+    free(block);
+    return rc;
+}
+
 static int run(const options *opt, mlps_error *err)
 {
     mlps_store_options store_opts = {.engine = opt->engine};
@@ -259,6 +324,11 @@ static int run(const options *opt, mlps_error *err)
                  : opt->overwrite ? MLPS_OPEN_WRITE | MLPS_OPEN_CREATE
                                   : MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_TRUNCATE);
     int rc = mlps_store_open(opt->uri, &store_opts, &store, err);
+    if (rc == 0 && opt->seqwriter) {
+        rc = run_seqwriter(opt, store, err);
+        mlps_store_close(store);
+        return rc;
+    }
     if (rc == 0)
         rc = mlps_file_open(store, "", flags, &file, err);
     uint64_t size = opt->size ? opt->size : (file ? mlps_file_size(file) : 0);
@@ -288,10 +358,8 @@ static int run(const options *opt, mlps_error *err)
         rc = mlps_file_close(file, err);
     else
         mlps_file_abort(file);
-    double seconds = mlps_ns_to_seconds(mlps_monotonic_ns() - started);
     if (rc == 0)
-        printf("bytes=%" PRIu64 " seconds=%.6f MiBps=%.1f engine=%s\n", size, seconds,
-               (double)size / 1048576.0 / seconds, workers[0].engine);
+        print_result(size, started, workers[0].engine);
     mlps_bufpool_destroy(pool);
     mlps_store_close(store);
     return rc;

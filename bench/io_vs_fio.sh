@@ -5,6 +5,10 @@
 #
 #   bench/io_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
 #   env: SIZE (2G) BS (1M) IODEPTH (16) REPS (5) WRITES (overwrite | fresh)
+#        SEQWRITER (unset | copy | random): mlps writes through its sequential writer (the way
+#        the benchmarks write files), appending a prepared block (copy) or generating the data
+#        (random); only the two write cases run, and WRITES must be fresh (the writer always
+#        starts a new file)
 #
 # Fairness: both tools run alternately on the same file, REPS times each after one untimed
 # warm-up run, and the medians are compared; the order flips every repetition. Before every run
@@ -29,6 +33,7 @@ BS=${BS:-1M}
 IODEPTH=${IODEPTH:-16}
 REPS=${REPS:-5}
 WRITES=${WRITES:-overwrite}
+SEQWRITER=${SEQWRITER:-}
 DRIVER="$BUILD/io_driver"
 
 die() { echo "io_vs_fio: $*" >&2; exit 1; }
@@ -76,6 +81,7 @@ fio_mibps() { # rw direct
 mlps_mibps() { # rw scheme
     local extra=()
     [[ $1 == write && $WRITES == overwrite ]] && extra=(--overwrite)
+    [[ $1 == write && -n $SEQWRITER ]] && extra=(--seqwriter "$SEQWRITER")
     "$DRIVER" --uri "$2://$FILE" --rw "$1" --bs "$BS" --iodepth "$IODEPTH" --size "$SIZE" \
         "${extra[@]}" |
         sed -n 's/.*MiBps=\([0-9.]*\).*/\1/p'
@@ -109,7 +115,16 @@ compare() { # label rw scheme direct
 }
 
 [[ $WRITES == overwrite || $WRITES == fresh ]] || die "WRITES='$WRITES': expected overwrite or fresh"
-echo "io_vs_fio: $FILE, size $SIZE, bs $BS, iodepth $IODEPTH, $REPS runs each, $WRITES writes" >&2
+[[ -z $SEQWRITER || $SEQWRITER == copy || $SEQWRITER == random ]] ||
+    die "SEQWRITER='$SEQWRITER': expected copy or random (or unset)"
+[[ -z $SEQWRITER || $WRITES == fresh ]] ||
+    die "SEQWRITER=$SEQWRITER writes fresh files; set WRITES=fresh"
+echo "io_vs_fio: $FILE, size $SIZE, bs $BS, iodepth $IODEPTH, $REPS runs each, $WRITES writes${SEQWRITER:+, sequential writer ($SEQWRITER)}" >&2
+if [[ -n $SEQWRITER ]]; then
+    compare "direct write (seqwriter $SEQWRITER)" write direct 1
+    compare "buffered write (seqwriter $SEQWRITER)" write file 0
+    exit 0
+fi
 compare "direct write" write direct 1
 compare "direct read" read direct 1
 compare "buffered write" write file 0

@@ -61,6 +61,7 @@ struct mlps_store {
     size_t alignment;
     mlps_store_options options;
     atomic_bool warned_engine_fallback;
+    _Atomic uint64_t partial_sequence; /* numbers the temporaries of atomic writes */
     void *impl; /* the backend's own state */
 };
 
@@ -96,6 +97,11 @@ int mlps_file_init_base(mlps_file *file, mlps_store *store, int flags, const mlp
                         uint64_t size, mlps_error *err);
 /* Frees a file's base and the backend struct around it (a backend whose open fails late). */
 void mlps_file_free(mlps_file *file);
+
+/* partial.c: the name of an atomic write's temporary, in the same directory as location
+ * (".<name>.mlps-partial.<pid>.<sequence>", the name cut short to fit NAME_MAX). Returns a
+ * malloc'd string or NULL when out of memory. */
+char *mlps_partial_location(const char *location, long pid, uint64_t sequence);
 
 /* ioq.c: what the queue and the synchronous helpers share. */
 int mlps_io_req_check(const mlps_store *store, mlps_io_req *req, mlps_error *err);

@@ -36,7 +36,9 @@ static int null_file_open(mlps_store *store, const mlps_path *path, int flags, m
     mlps_file *file = calloc(1, sizeof *file);
     if (!file)
         return mlps_fail(err, -ENOMEM, "open %s: out of memory", path->uri);
-    bool starts_empty = (flags & MLPS_OPEN_TRUNCATE) || !(flags & MLPS_OPEN_READ);
+    /* MLPS_OPEN_ATOMIC needs nothing more: nothing is ever visible half-written here. */
+    bool starts_empty = (flags & (MLPS_OPEN_TRUNCATE | MLPS_OPEN_ATOMIC)) ||
+                        !(flags & MLPS_OPEN_READ);
     uint64_t size = starts_empty ? 0 : atomic_load(object_size(store));
     int rc = mlps_file_init_base(file, store, flags, path, size, err);
     if (rc < 0) {

@@ -1,6 +1,7 @@
 /* The file operations file:// and direct:// share: opening (creating missing parents, which an
  * object store would not need), closing with fsync, synchronous transfers for the fallback engine
- * and helpers, and the choice of engine. Directory operations are in posix_dir.c. */
+ * and helpers, and the choice of engine. Directory operations are in posix_dir.c, the temporary
+ * files of atomic writes in posix_atomic.c. */
 #include "io/posix_common.h"
 
 #include <errno.h>
@@ -50,29 +51,47 @@ static int make_parent_directories(const char *location)
     return rc;
 }
 
+int mlps_posix_create_exclusive(const char *location, int oflags)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(location, oflags | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0)
+            return fd;
+        if (errno == EINVAL) {
+            /* The kernel creates the file before it checks flags such as O_DIRECT; the
+             * exclusive create proves the file is ours to take back. */
+            unlink(location);
+            return -EINVAL;
+        }
+        if (errno != ENOENT || attempt > 0)
+            return -errno;
+        int rc = make_parent_directories(location);
+        if (rc < 0)
+            return rc;
+    }
+    return -ENOENT;
+}
+
+int mlps_posix_open_flags(int flags, int extra)
+{
+    return access_mode(flags) | O_CLOEXEC | extra;
+}
+
 /* Opens location; *created tells whether this call made the file. Returns fd or -errno. */
 static int open_location(const char *location, int flags, int extra, bool *created)
 {
-    int oflags = access_mode(flags) | O_CLOEXEC | extra |
-                 ((flags & MLPS_OPEN_TRUNCATE) ? O_TRUNC : 0);
+    int oflags =
+        mlps_posix_open_flags(flags, extra) | ((flags & MLPS_OPEN_TRUNCATE) ? O_TRUNC : 0);
     *created = false;
     for (int attempt = 0; attempt < 3; attempt++) {
         if (flags & MLPS_OPEN_CREATE) {
-            int fd = open(location, oflags | O_CREAT | O_EXCL, 0644);
+            int fd = mlps_posix_create_exclusive(location, oflags);
             if (fd >= 0) {
                 *created = true;
                 return fd;
             }
-            if (errno == ENOENT && make_parent_directories(location) == 0)
-                continue;
-            if (errno == EINVAL) {
-                /* The kernel creates the file before it checks flags such as O_DIRECT; the
-                 * exclusive create proves the file is ours to take back. */
-                unlink(location);
-                return -EINVAL;
-            }
-            if (errno != EEXIST)
-                return -errno;
+            if (fd != -EEXIST)
+                return fd;
         }
         int fd = open(location, oflags);
         if (fd >= 0 || errno != ENOENT || !(flags & MLPS_OPEN_CREATE))
@@ -103,11 +122,19 @@ static void advise_access_pattern(int fd, int flags)
         posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 }
 
+static void free_locations(mlps_posix_file *file)
+{
+    free(file->location);
+    free(file->published_location);
+}
+
 int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flags, int extra,
                               mlps_file **out, mlps_error *err)
 {
-    bool created;
-    int fd = open_location(path->location, flags, extra, &created);
+    bool atomic = flags & MLPS_OPEN_ATOMIC, created = false;
+    char *temporary = NULL;
+    int fd = atomic ? mlps_posix_create_temporary(store, path->location, flags, extra, &temporary)
+                    : open_location(path->location, flags, extra, &created);
     if (fd < 0)
         return mlps_fail(err, fd, "open %s for %s: %s", path->uri, purpose(flags), strerror(-fd));
     uint64_t size = 0;
@@ -115,19 +142,24 @@ int mlps_posix_file_open_with(mlps_store *store, const mlps_path *path, int flag
     int rc = file ? size_of_open_file(fd, &size) : -ENOMEM;
     if (rc < 0) {
         close(fd);
+        mlps_posix_discard_temporary(temporary);
+        free(temporary);
         free(file);
         return mlps_fail(err, rc, "open %s for %s: %s", path->uri, purpose(flags), strerror(-rc));
     }
     advise_access_pattern(fd, flags);
     file->fd = fd;
-    file->remove_on_abort = created || ((flags & MLPS_OPEN_TRUNCATE) && (flags & MLPS_OPEN_WRITE));
-    file->location = strdup(path->location);
+    file->remove_on_abort = atomic || created ||
+                            ((flags & MLPS_OPEN_TRUNCATE) && (flags & MLPS_OPEN_WRITE));
+    file->location = atomic ? temporary : strdup(path->location);
+    file->published_location = atomic ? strdup(path->location) : NULL;
     rc = mlps_file_init_base(&file->base, store, flags, path, size, err);
-    if (rc == 0 && !file->location)
+    if (rc == 0 && (!file->location || (atomic && !file->published_location)))
         rc = mlps_fail(err, -ENOMEM, "open %s: out of memory", path->uri);
     if (rc < 0) {
         close(fd);
-        free(file->location);
+        mlps_posix_discard_temporary(temporary);
+        free_locations(file);
         mlps_file_free(&file->base);
         return rc;
     }
@@ -150,7 +182,11 @@ int mlps_posix_file_close(mlps_file *base, mlps_error *err)
         rc = mlps_fail(err, -errno, "close %s: fsync: %s", base->uri, strerror(errno));
     if (close(file->fd) < 0 && rc == 0)
         rc = mlps_fail(err, -errno, "close %s: %s", base->uri, strerror(errno));
-    free(file->location);
+    if (file->published_location && rc == 0)
+        rc = mlps_posix_publish(file, sync, err);
+    else if (file->published_location)
+        mlps_posix_discard_temporary(file->location); /* never publish what may be incomplete */
+    free_locations(file);
     return rc;
 }
 
@@ -159,8 +195,9 @@ void mlps_posix_file_abort(mlps_file *base)
     mlps_posix_file *file = (mlps_posix_file *)base;
     close(file->fd);
     if (file->remove_on_abort && unlink(file->location) < 0 && errno != ENOENT)
-        mlps_warn("abort %s: cannot remove the partial file: %s", base->uri, strerror(errno));
-    free(file->location);
+        mlps_warn("abort %s: cannot remove the partial file %s: %s", base->uri, file->location,
+                  strerror(errno));
+    free_locations(file);
 }
 
 int mlps_posix_file_truncate(mlps_file *base, uint64_t size, mlps_error *err)

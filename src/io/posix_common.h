@@ -9,11 +9,28 @@
 typedef struct mlps_posix_file {
     mlps_file base;
     int fd;
-    char *location;
-    bool remove_on_abort; /* this open created or truncated the file */
+    char *location;           /* what fd is: for an atomic write, its temporary */
+    char *published_location; /* an atomic write's name, where close renames location */
+    bool remove_on_abort;     /* this open created or truncated the file */
 } mlps_posix_file;
 
 int mlps_posix_file_fd(const mlps_file *file);
+
+/* open(2) flags for MLPS_OPEN_* flags, without O_CREAT or O_TRUNC, plus extra. */
+int mlps_posix_open_flags(int flags, int extra);
+/* Creates location with O_EXCL (and its missing parents); fd or -errno (-EEXIST when it exists).
+ * A file the kernel created but then refused (-EINVAL: O_DIRECT) is removed again. */
+int mlps_posix_create_exclusive(const char *location, int oflags);
+
+/* posix_atomic.c: an atomic write's temporary beside location. Sets *temporary (malloc'd);
+ * returns fd or -errno. */
+int mlps_posix_create_temporary(mlps_store *store, const char *location, int flags, int extra,
+                                char **temporary);
+/* Renames the closed, flushed temporary over its name and, when sync, flushes the directory
+ * entry too. A temporary that cannot be renamed is removed. */
+int mlps_posix_publish(mlps_posix_file *file, bool sync, mlps_error *err);
+/* Removes a temporary (NULL is fine), warning when it cannot. */
+void mlps_posix_discard_temporary(const char *temporary);
 
 int mlps_posix_store_open(mlps_store *store, mlps_error *err);
 /* Opens with the extra open(2) flags given (O_DIRECT); returns -errno with a message. */

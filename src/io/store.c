@@ -17,6 +17,7 @@ int mlps_store_open(const char *uri, const mlps_store_options *opts, mlps_store 
         store->options = *opts;
     store->alignment = 1;
     atomic_init(&store->warned_engine_fallback, false);
+    atomic_init(&store->partial_sequence, 0);
     int rc = mlps_uri_parse(uri, &store->backend, &store->root, &store->uri, err);
     if (rc == 0)
         rc = store->backend->store_open(store, err);
@@ -113,10 +114,12 @@ int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err)
 static bool flags_are_valid(int flags)
 {
     int known = MLPS_OPEN_READ | MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_TRUNCATE |
-                MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM;
+                MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM | MLPS_OPEN_ATOMIC;
     int hints = MLPS_OPEN_SEQUENTIAL | MLPS_OPEN_RANDOM;
+    int atomic_needs = MLPS_OPEN_WRITE | MLPS_OPEN_CREATE;
     return (flags & ~known) == 0 && (flags & (MLPS_OPEN_READ | MLPS_OPEN_WRITE)) != 0 &&
-           (flags & hints) != hints;
+           (flags & hints) != hints &&
+           (!(flags & MLPS_OPEN_ATOMIC) || (flags & atomic_needs) == atomic_needs);
 }
 
 typedef struct open_args {
@@ -137,8 +140,8 @@ int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **o
     if (!flags_are_valid(flags))
         return mlps_fail_usage(err, -EINVAL,
                                "open %s/%s: flags 0x%x must include MLPS_OPEN_READ or "
-                               "MLPS_OPEN_WRITE, may add CREATE, TRUNCATE and one of SEQUENTIAL "
-                               "or RANDOM, and nothing else",
+                               "MLPS_OPEN_WRITE, may add CREATE, TRUNCATE, ATOMIC (with WRITE "
+                               "and CREATE) and one of SEQUENTIAL or RANDOM, and nothing else",
                                store->uri, path ? path : "", (unsigned)flags);
     open_args args = {.flags = flags, .out = out};
     return on_path(store, path, open_on, &args, err);

@@ -26,6 +26,15 @@
  * block padded up to the alignment (pool buffers are whole blocks, see bufpool.h), then call
  * mlps_file_truncate(file, true_size) before mlps_file_close.
  *
+ * Atomic publication (MLPS_OPEN_ATOMIC): a file written this way appears under its name only
+ * once complete, so a crash or a failure never leaves a file there that looks finished. The file
+ * backends write to a hidden temporary in the same directory, ".<name>.mlps-partial.<pid>.<n>",
+ * which mlps_file_close renames over the name after the fsync (then fsyncs the directory) and
+ * mlps_file_abort, or a failed close, removes. Listings skip such leftovers with
+ * mlps_store_is_partial_name and mlps_store_remove_partials clears them before a resumed run.
+ * Object stores need no temporary: a multipart upload becomes visible only when completed, so
+ * they will publish atomically whatever the flag. null:// accepts the flag and has nothing to do.
+ *
  * Thread safety: a store may be shared by threads for open/stat/list/remove/mkdirs; a file may be
  * used by several queues at once; a queue belongs to one thread. */
 #ifndef MLPS_IO_STORE_H
@@ -52,6 +61,8 @@ enum mlps_open_flags {
     /* Access-pattern hints (at most one): file:// tunes read-ahead with them, others ignore them. */
     MLPS_OPEN_SEQUENTIAL = 16,
     MLPS_OPEN_RANDOM = 32,
+    /* Publish on close, never partly: needs WRITE and CREATE; the file always starts empty. */
+    MLPS_OPEN_ATOMIC = 64,
 };
 
 enum mlps_io_op {
@@ -124,15 +135,25 @@ int mlps_store_remove(mlps_store *store, const char *path, mlps_error *err);
 /* Creates a directory and its missing parents; an existing directory is fine. */
 int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err);
 
+/* Whether name (a listing entry, or the last component of a path) is the temporary of an atomic
+ * write, finished or abandoned: listings of datasets must skip it. */
+bool mlps_store_is_partial_name(const char *name);
+/* Removes the temporaries of atomic writes directly inside directory `path` (not recursively)
+ * and adds their number to *removed (may be NULL). Only for directories nobody is writing into
+ * at the time: a temporary being written looks the same as an abandoned one. A missing directory
+ * holds none. */
+int mlps_store_remove_partials(mlps_store *store, const char *path, uint64_t *removed,
+                               mlps_error *err);
+
 /* --- files --- */
 
 int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **out,
                    mlps_error *err);
-/* Finishes and frees the file. Written files are made durable (fsync, unless skip_fsync).
- * No request may still be in flight on it. */
+/* Finishes and frees the file. Written files are made durable (fsync, unless skip_fsync) and an
+ * atomic one is published under its name. No request may still be in flight on it. */
 int mlps_file_close(mlps_file *file, mlps_error *err);
 /* Discards a partial write and frees the file: no fsync, and a file this open created or
- * truncated is removed. */
+ * truncated is removed (an atomic write's temporary; the name keeps what it held). */
 void mlps_file_abort(mlps_file *file);
 /* The size at open, grown by completed writes and set by mlps_file_truncate. */
 uint64_t mlps_file_size(const mlps_file *file);
