@@ -62,8 +62,9 @@ typedef struct mlps_datasize {
 int mlps_datasize_compute(const mlps_workload *workload, const mlps_datasize_request *request,
                           mlps_datasize *out, mlps_error *err);
 
-/* All of the above as a JSON object, with the disk size in bytes, GiB and GB. New reference,
- * NULL when out of memory. */
+/* All of the above as a JSON object, with the disk size in bytes, GiB and GB. Like the
+ * reference, num_subfolders_train is 0 (files go in one folder unless one asks otherwise); the
+ * hint is suggested_num_subfolders_train. New reference, NULL when out of memory. */
 json_t *mlps_datasize_to_json(const mlps_datasize *datasize);
 
 /* A few lines for people: both bounds, which one won, the disk size in GiB and GB, the

@@ -170,6 +170,8 @@ static int read_strings(const mlps_config *cfg, mlps_workload *w, mlps_error *er
         strip_trailing_slashes(mlps_config_get_string(cfg, "checkpoint.checkpoint_folder"));
     if (!w->dataset.data_folder || !w->checkpoint.folder)
         return mlps_fail(err, -ENOMEM, "out of memory reading the workload folders");
+    if (!*w->dataset.data_folder)
+        return mlps_fail_usage(err, -EINVAL, "config key 'dataset.data_folder' must not be empty");
     return 0;
 }
 

@@ -310,9 +310,12 @@ static void test_mi355_is_one_and_a_half_b200(void **state)
 static void test_overrides_apply(void **state)
 {
     (void)state;
-    const char *overrides[] = {"dataset.num_files_train=28000", "reader.read_threads=16",
-                               "dataset.data_folder=/mnt/bench///", "train.computation_time_stdev=0.05",
-                               "reader.transfer_size=262144", "reader.odirect=true"};
+    const char *overrides[] = {"dataset.num_files_train=28000",
+                               "reader.read_threads=16",
+                               "dataset.data_folder=/mnt/bench///",
+                               "train.computation_time_stdev=0.05",
+                               "reader.transfer_size=262144",
+                               "reader.odirect=true"};
     mlps_workload w;
     load_with("unet3d", "h100", overrides, 6, &w);
     assert_int_equal(w.dataset.num_files_train, 28000);
@@ -362,6 +365,7 @@ static void test_values_out_of_range(void **state)
     expect_refused("checkpoint.steps_between_checkpoints=0",
                    "'checkpoint.steps_between_checkpoints' must be at least 1");
     expect_refused("reader.transfer_size=0", "'reader.transfer_size' must be at least 1");
+    expect_refused("dataset.data_folder=", "'dataset.data_folder' must not be empty");
     expect_refused("reader.file_shuffle=yes", "must be one of off, seed, random");
     expect_refused("reader.batch_size=seven", "'reader.batch_size' must be an integer");
 }
