@@ -1,0 +1,138 @@
+/* Flags and workload loading shared by the `mlps training` commands; see training_common.h. */
+#include "cli/training_common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const model_choices[] = {"cosmoflow", "resnet50", "unet3d", "dlrm",
+                                            "retinanet", "flux", NULL};
+static const char *const accelerator_choices[] = {"h100", "a100", "b200", "mi355", NULL};
+
+static const mlps_arg model_flag[] = {
+    {.name = "model", .short_name = "m", .kind = MLPS_ARG_STRING, .choices = model_choices,
+     .required = true, .help = "the MLPerf training workload"},
+};
+static const mlps_arg accelerator_flag[] = {
+    {.name = "accelerator-type", .short_name = "g", .kind = MLPS_ARG_STRING,
+     .choices = accelerator_choices, .required = true,
+     .help = "simulated accelerator (unet3d, resnet50, cosmoflow: a100, h100; dlrm, flux, "
+             "retinanet: b200, mi355)"},
+};
+static const mlps_arg memory_flags[] = {
+    {.name = "client-host-memory-in-gb", .short_name = "cm", .kind = MLPS_ARG_DOUBLE,
+     .required = true, .metavar = "GiB", .help = "memory of each client host in GiB"},
+    {.name = "num-client-hosts", .short_name = "nc", .kind = MLPS_ARG_INT, .metavar = "N",
+     .help = "client hosts (default: the number of --hosts)"},
+};
+static const mlps_arg data_dir_flag[] = {
+    {.name = "data-dir", .short_name = "dd", .kind = MLPS_ARG_STRING, .metavar = "DIR",
+     .help = "dataset directory; the data goes to DIR/<model> (default: the workload's "
+             "dataset.data_folder)"},
+};
+
+const mlps_arg_table mlps_training_model_flag = MLPS_ARG_TABLE("Workload", model_flag);
+const mlps_arg_table mlps_training_accelerator_flag =
+    MLPS_ARG_TABLE("Accelerator", accelerator_flag);
+const mlps_arg_table mlps_training_memory_flags = MLPS_ARG_TABLE("Client hosts", memory_flags);
+const mlps_arg_table mlps_training_data_dir_flag = MLPS_ARG_TABLE("Data", data_dir_flag);
+
+static bool ends_in_model_name(const char *dir)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    for (size_t i = 0; model_choices[i]; i++) {
+        size_t n = strlen(model_choices[i]);
+        if (len >= n && strncmp(dir + len - n, model_choices[i], n) == 0 &&
+            (len == n || dir[len - n - 1] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* "dataset.data_folder=<dir>/<model>", or NULL when --data-dir is not given. */
+static char *data_folder_override(const mlps_args *args, const char *model)
+{
+    const char *dir = mlps_args_string(args, "data_dir");
+    if (!dir)
+        return NULL;
+    char *text = NULL;
+    int n = ends_in_model_name(dir) ? asprintf(&text, "dataset.data_folder=%s", dir)
+                                    : asprintf(&text, "dataset.data_folder=%s/%s", dir, model);
+    return n < 0 ? NULL : text;
+}
+
+int mlps_training_load_workload(const mlps_args *args, const char *accelerator,
+                                mlps_workload *out, mlps_error *err)
+{
+    const char *model = mlps_args_string(args, "model");
+    json_t *params = mlps_args_list(args, "params");
+    size_t count = json_array_size(params);
+    const char **overrides = calloc(count + 1, sizeof *overrides);
+    if (!overrides)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++)
+        overrides[i] = json_string_value(json_array_get(params, i));
+    char *data_folder = data_folder_override(args, model);
+    if (data_folder)
+        overrides[count++] = data_folder;
+    mlps_workload_source source = {.model = model, .accelerator = accelerator,
+                                   .overrides = overrides, .override_count = count};
+    int rc = mlps_workload_load(&source, out, err);
+    free(data_folder);
+    free(overrides);
+    return rc;
+}
+
+int mlps_training_client_hosts(const mlps_args *args, uint64_t *out, mlps_error *err)
+{
+    if (mlps_args_given(args, "num_client_hosts")) {
+        long long given = mlps_args_int(args, "num_client_hosts");
+        if (given < 1)
+            return mlps_fail_usage(err, -EINVAL,
+                                   "--num-client-hosts/-nc must be at least 1, got %lld", given);
+        *out = (uint64_t)given;
+        return 0;
+    }
+    mlps_launch_spec spec;
+    int rc = mlps_launch_spec_from_args(args, 1, &spec, err);
+    if (!rc)
+        *out = spec.hosts.count;
+    mlps_launch_spec_free(&spec);
+    return rc;
+}
+
+int mlps_training_begin_session(const mlps_invocation *inv, const char *command,
+                                mlps_session *session, mlps_error *err)
+{
+    char root_buf[PATH_MAX];
+    mlps_session_spec spec = {
+        .type = MLPS_BENCHMARK_TRAINING, .model = mlps_args_string(&inv->args, "model"),
+        .command = command,
+        .results_root = mlps_results_root_from_args(&inv->args, root_buf, sizeof root_buf),
+        .argc = inv->full_argc, .argv = inv->full_argv};
+    return mlps_session_begin(session, inv->comm, &spec, err);
+}
+
+int mlps_training_end_session(const mlps_invocation *inv, mlps_session *session,
+                              const mlps_workload *workload, int num_processes,
+                              const char *accelerator, int run_rc, const mlps_error *run_err)
+{
+    mlps_run_metadata metadata;
+    mlps_run_metadata_init(&metadata);
+    metadata.num_processes = num_processes;
+    metadata.accelerator = accelerator;
+    metadata.parameters = workload ? mlps_config_to_json(workload->config, true) : NULL;
+    metadata.override_parameters =
+        workload ? mlps_config_overrides_to_json(workload->config) : NULL;
+    metadata.args = inv->args.values;
+    mlps_error end_err = {0};
+    int rc = mlps_session_end(session, &metadata, run_rc ? run_err : NULL, &end_err);
+    json_decref(metadata.parameters);
+    json_decref(metadata.override_parameters);
+    if (rc)
+        fprintf(stderr, "mlps: %s\n", end_err.message);
+    return rc;
+}
