@@ -2,7 +2,8 @@
 #include "training/permute.h"
 
 /* Six rounds: four already make a pseudorandom permutation from a good round function; the two
- * extra ones keep small domains (a few bits per half) from showing visible structure. */
+ * extra ones keep small domains (a few bits per half) from showing visible structure. The count
+ * must be even so that the halves end at the sizes they started with. */
 enum { FEISTEL_ROUNDS = 6 };
 
 uint64_t mlps_key_mix(uint64_t a, uint64_t b)
@@ -22,42 +23,54 @@ void mlps_permutation_init(mlps_permutation *permutation, uint64_t size, uint64_
 {
     permutation->size = size;
     permutation->key = key;
-    permutation->half_bits = size <= 1 ? 0 : (bits_to_hold(size - 1) + 1) / 2;
+    /* Two bits at least: with one, a half of zero bits carries nothing and the network could
+     * only ever be the identity. */
+    unsigned bits = size <= 1 ? 0 : bits_to_hold(size - 1);
+    permutation->bits = size <= 1 ? 0 : (bits < 2 ? 2 : bits);
 }
 
-static uint64_t half_mask(const mlps_permutation *permutation)
+static uint64_t mask_of(unsigned bits)
 {
-    return (UINT64_C(1) << permutation->half_bits) - 1;
+    return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
 }
 
-static uint64_t round_function(const mlps_permutation *permutation, unsigned round, uint64_t half)
+static uint64_t round_function(const mlps_permutation *permutation, unsigned round, uint64_t half,
+                               unsigned output_bits)
 {
-    return mlps_key_mix(permutation->key + round, half) & half_mask(permutation);
+    return mlps_key_mix(permutation->key + round, half) & mask_of(output_bits);
 }
 
-/* One pass of the network over the whole power-of-four domain. */
+/* One pass over the whole power-of-two domain. Each round maps (L, R), of l and r bits, to
+ * (R, L ^ F(R)), of r and l bits. */
 static uint64_t feistel_forward(const mlps_permutation *permutation, uint64_t x)
 {
-    uint64_t mask = half_mask(permutation);
-    uint64_t left = x >> permutation->half_bits, right = x & mask;
+    unsigned left_bits = permutation->bits / 2, right_bits = permutation->bits - left_bits;
+    uint64_t left = x >> right_bits, right = x & mask_of(right_bits);
     for (unsigned round = 0; round < FEISTEL_ROUNDS; round++) {
-        uint64_t next_right = left ^ round_function(permutation, round, right);
+        uint64_t next_right = left ^ round_function(permutation, round, right, left_bits);
         left = right;
         right = next_right;
+        unsigned swapped = left_bits;
+        left_bits = right_bits;
+        right_bits = swapped;
     }
-    return (left << permutation->half_bits) | right;
+    return (left << right_bits) | right;
 }
 
+/* Undoes the rounds last to first: (L, R) came from (R ^ F(L), L). */
 static uint64_t feistel_backward(const mlps_permutation *permutation, uint64_t x)
 {
-    uint64_t mask = half_mask(permutation);
-    uint64_t left = x >> permutation->half_bits, right = x & mask;
+    unsigned left_bits = permutation->bits / 2, right_bits = permutation->bits - left_bits;
+    uint64_t left = x >> right_bits, right = x & mask_of(right_bits);
     for (unsigned round = FEISTEL_ROUNDS; round-- > 0;) {
-        uint64_t previous_left = right ^ round_function(permutation, round, left);
+        uint64_t previous_left = right ^ round_function(permutation, round, left, right_bits);
         right = left;
         left = previous_left;
+        unsigned swapped = left_bits;
+        left_bits = right_bits;
+        right_bits = swapped;
     }
-    return (left << permutation->half_bits) | right;
+    return (left << right_bits) | right;
 }
 
 /* Walking the cycle of x until it re-enters [0, size) gives a bijection of [0, size): the walk

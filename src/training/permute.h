@@ -1,9 +1,10 @@
 /* Keyed bijections of [0, size) computed one index at a time: the training plan uses them to
  * shuffle files and samples per epoch without materialising a permutation (a dataset can hold
- * billions of samples). A balanced Feistel network permutes the smallest power of four that
- * covers the range; cycle walking (applying it again while the result falls outside the range)
- * restricts it to [0, size). The domain is under four times the size, so a lookup takes fewer
- * than four network passes on average. The same (size, key) always gives the same order. */
+ * billions of samples). A Feistel network permutes the smallest power of two (at least 4) that
+ * covers the range, with halves of floor(bits/2) and ceil(bits/2) bits that trade places every
+ * round; cycle walking (applying it again while the result falls outside the range) restricts
+ * it to [0, size). The domain is under twice the size, so a lookup takes fewer than two network
+ * passes on average. The same (size, key) always gives the same order. */
 #ifndef MLPS_TRAINING_PERMUTE_H
 #define MLPS_TRAINING_PERMUTE_H
 
@@ -12,7 +13,7 @@
 typedef struct mlps_permutation {
     uint64_t size;      /* the range [0, size) being permuted */
     uint64_t key;       /* selects the permutation */
-    unsigned half_bits; /* each Feistel half holds this many bits; 0 when size <= 1 */
+    unsigned bits;      /* the network permutes [0, 2^bits); 0 when size <= 1 */
 } mlps_permutation;
 
 /* A permutation of [0, size) chosen by key. Cheap (no allocation, a few operations), so a

@@ -49,29 +49,40 @@ static void size_one_and_zero_map_to_themselves(void **state)
     (void)state;
     mlps_permutation permutation;
     mlps_permutation_init(&permutation, 1, 42);
-    assert_int_equal(permutation.half_bits, 0);
+    assert_int_equal(permutation.bits, 0);
     assert_int_equal(mlps_permutation_apply(&permutation, 0), 0);
     mlps_permutation_init(&permutation, 0, 42);
-    assert_int_equal(permutation.half_bits, 0);
+    assert_int_equal(permutation.bits, 0);
 }
 
-/* The domain is the smallest power of four covering the size, so cycle walking stays short. */
-static void domain_is_the_smallest_covering_power_of_four(void **state)
+/* The domain is the smallest power of two covering the size (at least 4), so cycle walking
+ * takes fewer than two passes on average. */
+static void domain_is_the_smallest_covering_power_of_two(void **state)
 {
     (void)state;
-    mlps_permutation permutation;
-    mlps_permutation_init(&permutation, 2, 0);
-    assert_int_equal(permutation.half_bits, 1);
-    mlps_permutation_init(&permutation, 4, 0);
-    assert_int_equal(permutation.half_bits, 1);
-    mlps_permutation_init(&permutation, 5, 0);
-    assert_int_equal(permutation.half_bits, 2);
-    mlps_permutation_init(&permutation, 65536, 0);
-    assert_int_equal(permutation.half_bits, 8);
-    mlps_permutation_init(&permutation, 65537, 0);
-    assert_int_equal(permutation.half_bits, 9);
-    mlps_permutation_init(&permutation, UINT64_MAX, 0);
-    assert_int_equal(permutation.half_bits, 32);
+    const struct {
+        uint64_t size;
+        unsigned bits;
+    } cases[] = {{2, 2}, {3, 2}, {4, 2}, {5, 3}, {8, 3}, {9, 4}, {65536, 16}, {65537, 17},
+                 {UINT64_C(1) << 40, 40}, {UINT64_MAX, 64}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mlps_permutation permutation;
+        mlps_permutation_init(&permutation, cases[i].size, 0);
+        assert_int_equal(permutation.bits, cases[i].bits);
+    }
+}
+
+/* Both orders of two items occur, so even the smallest domain is really shuffled. */
+static void two_items_are_swapped_by_some_keys(void **state)
+{
+    (void)state;
+    int swapped = 0;
+    for (uint64_t key = 0; key < 64; key++) {
+        mlps_permutation permutation;
+        mlps_permutation_init(&permutation, 2, key);
+        swapped += mlps_permutation_apply(&permutation, 0) == 1;
+    }
+    assert_true(swapped > 10 && swapped < 54);
 }
 
 static uint64_t count_same_images(uint64_t size, uint64_t key_a, uint64_t key_b)
@@ -138,7 +149,8 @@ int main(void)
         cmocka_unit_test(is_a_bijection_for_small_primes_and_powers_of_two),
         cmocka_unit_test(is_a_bijection_for_every_size_up_to_300),
         cmocka_unit_test(size_one_and_zero_map_to_themselves),
-        cmocka_unit_test(domain_is_the_smallest_covering_power_of_four),
+        cmocka_unit_test(domain_is_the_smallest_covering_power_of_two),
+        cmocka_unit_test(two_items_are_swapped_by_some_keys),
         cmocka_unit_test(keys_choose_unrelated_orders),
         cmocka_unit_test(huge_ranges_round_trip),
         cmocka_unit_test(key_mix_is_deterministic_and_spreads),
