@@ -54,7 +54,8 @@ typedef enum mlps_split {
 typedef struct mlps_dataset_layout {
     const char *file_prefix;       /* dataset.file_prefix, "img" by default */
     const char *extension;         /* the format's name, "npz", "tfrecord", ... (no dot) */
-    uint64_t num_files_train;      /* dataset.num_files_train */
+    uint64_t num_files_train;      /* dataset.num_files_train (the count the files were generated
+                                      with: it appears in every name) */
     uint64_t num_files_eval;       /* dataset.num_files_eval */
     uint64_t num_subfolders_train; /* dataset.num_subfolders_train; 0 or 1: no subfolders */
     uint64_t num_subfolders_eval;  /* dataset.num_subfolders_eval */
@@ -148,7 +149,7 @@ int mlps_plan_steps_for(uint64_t total_samples, uint64_t batch_size, uint32_t ra
  * the data allow. */
 int mlps_plan_init(mlps_plan *plan, const mlps_order_params *params, mlps_error *err);
 
-/* The first position of rank's slice: r x S, moved down only when the last ranks' slices would
+/* The first position of rank's slice (rank < ranks): r x S, moved down only when the last ranks' slices would
  * otherwise run past T (possible only when samples_per_rank is within about N of T / N);
  * slices never overlap and always hold samples_per_rank positions. */
 uint64_t mlps_plan_rank_start(const mlps_plan *plan, uint32_t rank);
