@@ -13,8 +13,10 @@
 #include "core/suggest.h"
 
 extern const mlps_program mlps_program_storage;
+extern const mlps_program mlps_program_training;
 
 static const mlps_program *const programs[] = {
+    &mlps_program_training,
     &mlps_program_storage,
     NULL,
 };

@@ -26,7 +26,7 @@ struct mlps_command {
     const char *name;
     const char *summary;     /* one line for the program's command list */
     const char *description; /* paragraph for the command's --help */
-    const mlps_arg_table *tables[6]; /* NULL-terminated */
+    const mlps_arg_table *tables[10]; /* NULL-terminated */
     /* Checks the command's configuration before any job starts, so that a usage error is
      * reported once, before mpirun is launched and before a results directory exists. NULL
      * when the flags need no more checking than the parser does. */

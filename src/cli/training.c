@@ -1,0 +1,17 @@
+/* `mlps training`: the MLPerf Storage training data-loading benchmark's commands. */
+#include "cli/cli.h"
+
+extern const mlps_command mlps_training_datasize_command;
+extern const mlps_command mlps_training_configview_command;
+
+static const mlps_command *const training_commands[] = {
+    &mlps_training_datasize_command,
+    &mlps_training_configview_command,
+    NULL,
+};
+
+const mlps_program mlps_program_training = {
+    .name = "training",
+    .summary = "training data loading (DLIO's unet3d, resnet50, cosmoflow, dlrm, flux, retinanet)",
+    .commands = training_commands,
+};
