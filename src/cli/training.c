@@ -4,10 +4,12 @@
 extern const mlps_command mlps_training_datasize_command;
 extern const mlps_command mlps_training_configview_command;
 extern const mlps_command mlps_training_datagen_command;
+extern const mlps_command mlps_training_run_command;
 
 static const mlps_command *const training_commands[] = {
     &mlps_training_datasize_command,
     &mlps_training_datagen_command,
+    &mlps_training_run_command,
     &mlps_training_configview_command,
     NULL,
 };

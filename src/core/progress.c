@@ -82,8 +82,15 @@ void mlps_progress_format(const mlps_progress *p, uint64_t now_ns, char *out, si
 
 static void print_now(mlps_progress *p, uint64_t now_ns, bool final)
 {
-    char line[256];
+    char line[512];
     mlps_progress_format(p, now_ns, line, sizeof line);
+    if (p->detail) {
+        size_t used = strlen(line);
+        if (used + 2 < sizeof line) {
+            memcpy(line + used, ", ", 3);
+            p->detail(p->detail_ctx, line + used + 2, sizeof line - used - 2);
+        }
+    }
     if (p->live) {
         fprintf(p->out, "\r%s\033[K%s", line, final ? "\n" : "");
         fflush(p->out);

@@ -26,6 +26,9 @@ typedef struct mlps_progress {
     bool live;     /* redraw one line in place (terminal) */
     bool enabled;  /* false on ranks other than 0, or when quiet */
     FILE *out;
+    /* Optional: appends a caller's details ("AU 95.1%, waiting 4%") to every line. */
+    void (*detail)(void *ctx, char *out, size_t size);
+    void *detail_ctx;
 } mlps_progress;
 
 /* live: < 0 decides from isatty(stderr). Interval: 0.25 s live, else 10 s (MLPS_PROGRESS_INTERVAL

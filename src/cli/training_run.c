@@ -1,0 +1,137 @@
+/* `mlps training run`: the training benchmark itself (spec 10 §2-3): one MPI process per
+ * simulated accelerator reads the dataset while emulating compute; prints and records AU and
+ * throughput with DLIO's keys. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "cli/training_common.h"
+#include "core/clock.h"
+#include "core/units.h"
+#include "training/run.h"
+#include "training/run_output.h"
+
+static const mlps_arg run_flags[] = {
+    {.name = "num-accelerators", .short_name = "na", .kind = MLPS_ARG_INT, .required = true,
+     .metavar = "N", .help = "simulated accelerators: one MPI process each"},
+};
+static const mlps_arg_table run_table = MLPS_ARG_TABLE("Accelerators", run_flags);
+
+static int run_process_count(const mlps_args *args, unsigned *count, mlps_error *err)
+{
+    long long n = mlps_args_int(args, "num_accelerators");
+    if (n < 1 || n > 1 << 20)
+        return mlps_fail_usage(err, -EINVAL,
+                               "--num-accelerators/-na must be between 1 and 1048576, got %lld",
+                               n);
+    *count = (unsigned)n;
+    return 0;
+}
+
+static const char *accelerator_of(const mlps_args *args)
+{
+    return mlps_args_string(args, "accelerator_type");
+}
+
+/* Before any job starts: the workload loads and names an implemented format, the batch fits the
+ * data for this many accelerators. */
+static int check_run(const mlps_args *args, mlps_error *err)
+{
+    mlps_workload workload;
+    int rc = mlps_training_load_workload(args, accelerator_of(args), &workload, err);
+    if (rc)
+        return rc;
+    const mlps_format *format;
+    rc = mlps_workload_require_format(&workload, &format, err);
+    if (!rc && workload.workflow.checkpoint)
+        rc = mlps_fail_usage(err, -ENOTSUP,
+                             "workflow.checkpoint=true: checkpoints during training are not "
+                             "supported yet; run with -p workflow.checkpoint=false");
+    unsigned accelerators = 0;
+    if (!rc)
+        rc = run_process_count(args, &accelerators, err);
+    uint64_t steps = 0;
+    if (!rc)
+        rc = mlps_plan_steps_for(workload.dataset.num_files_train *
+                                     workload.dataset.num_samples_per_file,
+                                 workload.reader.batch_size, accelerators, &steps, err);
+    mlps_workload_free(&workload);
+    return rc;
+}
+
+static void print_report(const mlps_session *session, const mlps_training_result *result,
+                         const char *report)
+{
+    if (report)
+        mlps_session_print(session, "%s\n", report);
+    char bytes[32], rate[48];
+    mlps_format_bytes(result->io.bytes_read, bytes, sizeof bytes);
+    double seconds = mlps_ns_to_seconds(result->end_wall_ns - result->start_wall_ns);
+    mlps_format_rate(seconds > 0 ? (double)result->io.bytes_read / seconds : 0, rate, sizeof rate);
+    mlps_session_print(session,
+                       "AU %.2f%% (%s: %s %.0f%%), %.2f samples/s, %.2f MiB/s; read %s in "
+                       "%.1f s (%s)\nresults: %s\n",
+                       result->metrics.au_percent.mean,
+                       result->metrics.meets_expectation ? "meets" : "below",
+                       "expectation", result->metrics.au_expectation_percent,
+                       result->metrics.throughput.mean, result->metrics.io_mean_mib_per_second,
+                       bytes, seconds, rate, session->run.run_dir);
+}
+
+static int train(const mlps_invocation *inv, mlps_session *session, const mlps_workload *workload,
+                 mlps_error *err)
+{
+    int rc = mlps_training_check_dataset(inv->comm, workload, err);
+    if (rc)
+        return rc;
+    mlps_training_options options = {.show_progress = true};
+    mlps_training_result result;
+    rc = mlps_training_run(inv->comm, workload, &options, &result, err);
+    char *report = NULL;
+    if (!rc)
+        rc = mlps_training_write_outputs(inv->comm, session->run.run_dir, workload, &result,
+                                         &report, err);
+    if (!rc)
+        print_report(session, &result, report);
+    free(report);
+    mlps_training_result_free(&result);
+    return rc;
+}
+
+static int run_training(const mlps_invocation *inv, mlps_error *err)
+{
+    mlps_workload workload;
+    int rc = mlps_training_load_workload(&inv->args, accelerator_of(&inv->args), &workload, err);
+    if (rc)
+        return err->exit_status;
+    if (mlps_args_flag(&inv->args, "what_if")) {
+        mlps_config_write_yaml(workload.config, stdout, true);
+        mlps_workload_free(&workload);
+        return MLPS_EXIT_OK;
+    }
+    mlps_session session;
+    rc = mlps_training_begin_session(inv, "run", &session, err);
+    if (!rc) {
+        rc = train(inv, &session, &workload, err);
+        mlps_training_end_session(inv, &session, &workload, inv->comm->size,
+                                  accelerator_of(&inv->args), rc, err);
+    }
+    mlps_workload_free(&workload);
+    return rc ? (err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED) : MLPS_EXIT_OK;
+}
+
+const mlps_command mlps_training_run_command = {
+    .name = "run",
+    .summary = "the training benchmark: AU and throughput of simulated accelerators",
+    .description =
+        "Runs the workload's training emulation: one MPI process per simulated accelerator,\n"
+        "reader threads feeding batches from the dataset while each step emulates the\n"
+        "accelerator's compute time, a barrier per step. Reports accelerator utilisation (AU)\n"
+        "and throughput per epoch with DLIO's keys in summary.json.",
+    .tables = {&mlps_training_model_flag, &mlps_training_accelerator_flag, &run_table,
+               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_shared_flags,
+               &mlps_mpi_flags, NULL},
+    .run = run_training,
+    .check = check_run,
+    .process_count = run_process_count,
+};

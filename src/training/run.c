@@ -1,0 +1,355 @@
+/* The training run; see run.h. One block per epoch (checkpoints during training come with the
+ * checkpointing benchmark). Clocks: monotonic for L, C, P and the block; wall for the output. */
+#include "training/run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/comm_agree.h"
+#include "core/hist_reduce.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/units.h"
+#include "training/datagen.h"
+
+/* What the step loop needs while it runs. */
+typedef struct trainer {
+    const mlps_comm *comm;
+    const mlps_workload *workload;
+    const mlps_format *format;
+    mlps_format_params params;
+    mlps_dataset_layout layout;
+    mlps_store *store;
+    mlps_layout_cache *layouts;
+    mlps_loader *loader;
+    mlps_rng compute_rng;
+    mlps_training_result *result;
+    /* live view of the current epoch */
+    mlps_progress progress;
+    uint64_t epoch, block_start_ns;
+    double compute_seconds, load_seconds;
+    uint64_t bytes;
+} trainer;
+
+static int name_train_file(void *ctx, uint64_t file, char *out, size_t size, mlps_error *err)
+{
+    const trainer *t = ctx;
+    return mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, file, out, size, err);
+}
+
+static int sample_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, uint64_t *sample,
+                        mlps_error *err)
+{
+    (void)err;
+    const trainer *t = ctx;
+    mlps_sample_ref ref = mlps_plan_sample(&t->result->plan, epoch, (uint32_t)t->comm->rank, k);
+    *file = ref.file;
+    *sample = ref.sample;
+    return 0;
+}
+
+/* --- the dataset check --- */
+
+static int count_missing(const trainer *t, uint64_t *missing, char *first, size_t size,
+                         mlps_error *err)
+{
+    *missing = 0;
+    for (uint64_t i = 0; i < t->layout.num_files_train; i++) {
+        char path[PATH_MAX];
+        int rc = mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, i, path, sizeof path, err);
+        if (rc)
+            return rc;
+        mlps_stat st;
+        if (mlps_store_stat(t->store, path, &st, NULL) == 0 && !st.is_dir)
+            continue;
+        if ((*missing)++ == 0)
+            snprintf(first, size, "%s", path);
+    }
+    return 0;
+}
+
+static int look_for_dataset(const trainer *t, mlps_error *err)
+{
+    uint64_t missing = 0;
+    char first[PATH_MAX] = "";
+    int rc = count_missing(t, &missing, first, sizeof first, err);
+    if (rc || missing == 0)
+        return rc;
+    return mlps_fail_usage(err, -ENOENT,
+                           "%s holds %" PRIu64 " of the %" PRIu64 " files the run reads (missing "
+                           "%" PRIu64 ", the first: %s); write them with: mlps training datagen "
+                           "-m %s -np <N> -dd <DIR> -p dataset.num_files_train=%" PRIu64,
+                           t->workload->dataset.data_folder, t->layout.num_files_train - missing,
+                           t->layout.num_files_train, missing, first, t->workload->model,
+                           t->layout.num_files_train);
+}
+
+/* --- set-up --- */
+
+/* The data folder as a store: direct:// when reader.odirect asks for O_DIRECT. */
+static int open_dataset_store(trainer *t, bool odirect, mlps_error *err)
+{
+    const char *folder = t->workload->dataset.data_folder;
+    char uri[PATH_MAX + 16];
+    if (odirect && !strstr(folder, "://")) {
+        char absolute[PATH_MAX];
+        if (!realpath(folder, absolute))
+            return mlps_fail_usage(err, -errno, "dataset.data_folder %s: %s", folder,
+                                   strerror(errno));
+        snprintf(uri, sizeof uri, "direct://%s", absolute);
+    } else {
+        snprintf(uri, sizeof uri, "%s", folder);
+    }
+    int rc = mlps_store_open(uri, NULL, &t->store, err);
+    if (rc)
+        mlps_error_prefix(err, "dataset.data_folder: ");
+    return rc;
+}
+
+static int init_trainer(trainer *t, const mlps_comm *comm, const mlps_workload *w,
+                        mlps_training_result *result, bool odirect, mlps_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->comm = comm;
+    t->workload = w;
+    t->result = result;
+    int rc = mlps_workload_require_format(w, &t->format, err);
+    if (rc)
+        return rc;
+    mlps_workload_format_params(w, &t->params);
+    mlps_datagen_layout(w, t->format, &t->layout);
+    mlps_rng_stream(&t->compute_rng, w->train.seed, (uint64_t)comm->rank);
+    return open_dataset_store(t, odirect, err);
+}
+
+static void close_trainer(trainer *t)
+{
+    mlps_loader_destroy(t->loader);
+    mlps_layout_cache_destroy(t->layouts);
+    if (t->store)
+        mlps_store_close(t->store);
+}
+
+int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *workload,
+                                mlps_error *err)
+{
+    trainer t;
+    mlps_training_result scratch = {0};
+    int rc = init_trainer(&t, comm, workload, &scratch, false, err);
+    if (!rc && comm->rank == 0)
+        rc = look_for_dataset(&t, err);
+    close_trainer(&t);
+    return mlps_comm_agree(comm, rc, err);
+}
+
+static int plan_run(trainer *t, mlps_error *err)
+{
+    const mlps_workload *w = t->workload;
+    mlps_order_params order = {
+        .num_files = w->dataset.num_files_train,
+        .samples_per_file = w->dataset.num_samples_per_file,
+        .batch_size = w->reader.batch_size,
+        .ranks = (uint32_t)t->comm->size,
+        .total_training_steps = w->train.total_training_steps > 0
+                                    ? (uint64_t)w->train.total_training_steps : 0,
+        .seed = w->train.seed,
+        .seed_change_epoch = w->train.seed_change_epoch,
+        .file_shuffle = w->reader.file_shuffle != MLPS_SHUFFLE_OFF,
+        .sample_shuffle = w->reader.sample_shuffle != MLPS_SHUFFLE_OFF,
+        .shuffle_size = w->reader.shuffle_size,
+    };
+    int rc = mlps_plan_init(&t->result->plan, &order, err);
+    t->result->window = (mlps_metric_window){
+        .steps = t->result->plan.steps_per_epoch,
+        .exclude_start_steps = w->metric.exclude_start_steps,
+        .exclude_end_steps = w->metric.exclude_end_steps,
+        .batch_size = w->reader.batch_size,
+    };
+    return rc;
+}
+
+static int start_loader(trainer *t, const mlps_training_options *options, mlps_error *err)
+{
+    const mlps_workload *w = t->workload;
+    int rc = mlps_layout_cache_create(t->store, t->format, &t->params, w->dataset.num_files_train,
+                                      name_train_file, t, &t->layouts, err);
+    if (rc)
+        return rc;
+    mlps_loader_config config = {
+        .store = t->store,
+        .layouts = t->layouts,
+        .order = sample_order,
+        .order_ctx = t,
+        .batch_size = w->reader.batch_size,
+        .batches_per_epoch = t->result->plan.steps_per_epoch,
+        .read_threads = (unsigned)w->reader.read_threads,
+        .prefetch_size = (unsigned)w->reader.prefetch_size,
+        .queue_depth = options && options->queue_depth ? options->queue_depth : 4,
+        .transfer_size = w->reader.transfer_size ? (size_t)w->reader.transfer_size : (size_t)1 << 20,
+    };
+    if (t->comm->rank == 0) {
+        char bytes[32];
+        mlps_format_bytes(mlps_loader_buffer_bytes(&config, mlps_store_alignment(t->store)), bytes,
+                          sizeof bytes);
+        mlps_info("each rank reads with %u threads x %u requests of %zu bytes: %s of buffers",
+                  config.read_threads, config.queue_depth, config.transfer_size, bytes);
+    }
+    return mlps_loader_create(&config, &t->loader, err);
+}
+
+/* --- the step loop --- */
+
+static void live_detail(void *ctx, char *out, size_t size)
+{
+    const trainer *t = ctx;
+    double elapsed = mlps_ns_to_seconds(mlps_monotonic_ns() - t->block_start_ns);
+    char rate[48];
+    mlps_format_rate(elapsed > 0 ? (double)t->bytes / elapsed : 0, rate, sizeof rate);
+    double busy = t->compute_seconds + t->load_seconds;
+    snprintf(out, size, "epoch %" PRIu64 ", AU %.1f%%, read %s (rank 0), waiting for data %.0f%%",
+             t->epoch, elapsed > 0 ? 100.0 * t->compute_seconds / elapsed : 0.0, rate,
+             busy > 0 ? 100.0 * t->load_seconds / busy : 0.0);
+}
+
+static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
+{
+    uint64_t load_start = mlps_monotonic_ns();
+    uint64_t bytes = 0;
+    int rc = mlps_loader_next_batch(t->loader, &bytes, err);
+    if (rc)
+        return mlps_comm_agree(t->comm, rc, err);
+    uint64_t compute_start = mlps_monotonic_ns();
+    double sleep_seconds = mlps_delay_draw(&t->workload->train.computation_time, &t->compute_rng);
+    mlps_sleep_until_ns(compute_start + mlps_seconds_to_ns(sleep_seconds));
+    uint64_t compute_end = mlps_monotonic_ns();
+    double load = mlps_ns_to_seconds(compute_start - load_start);
+    double compute = mlps_ns_to_seconds(compute_end - compute_start);
+    t->compute_seconds += compute;
+    t->load_seconds += load;
+    t->bytes += bytes;
+    rc = mlps_block_record_add_step(block, load, compute, load + compute, bytes, err);
+    /* The step's collective stands in for the gradient allreduce (its wait is in the block, not
+     * in P); it also carries whether any rank failed, so all stop together. */
+    return mlps_comm_agree(t->comm, rc, err);
+}
+
+static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps_error *err)
+{
+    uint64_t steps = t->result->plan.steps_per_epoch;
+    int rc = mlps_comm_barrier(t->comm, err);
+    if (!rc)
+        rc = mlps_loader_start_epoch(t->loader, epoch, err);
+    mlps_epoch_record_init(record, epoch, mlps_wall_ns());
+    mlps_block_record *block = NULL;
+    t->block_start_ns = mlps_monotonic_ns();
+    if (!rc)
+        rc = mlps_epoch_record_start_block(record, steps, t->block_start_ns, mlps_wall_ns(),
+                                           &block, err);
+    t->epoch = epoch;
+    t->compute_seconds = t->load_seconds = 0;
+    t->bytes = 0;
+    char label[64];
+    snprintf(label, sizeof label, "epoch %" PRIu64, epoch);
+    mlps_progress_start(&t->progress, label, MLPS_PROGRESS_ITEMS, "steps", steps,
+                        t->comm->rank == 0, -1);
+    t->progress.detail = live_detail;
+    t->progress.detail_ctx = t;
+    for (uint64_t step = 0; step < steps && !rc; step++) {
+        rc = one_step(t, block, err);
+        mlps_progress_add(&t->progress, 1);
+        mlps_progress_tick(&t->progress);
+    }
+    if (block)
+        mlps_block_record_end(block, mlps_monotonic_ns(), mlps_wall_ns());
+    mlps_loader_end_epoch(t->loader);
+    if (!rc) {
+        mlps_progress_finish(&t->progress);
+        rc = mlps_comm_barrier(t->comm, err);
+    }
+    record->end_wall_ns = mlps_wall_ns();
+    return rc;
+}
+
+static int run_epochs(trainer *t, mlps_error *err)
+{
+    uint64_t epochs = t->workload->train.epochs;
+    mlps_training_result *result = t->result;
+    result->epochs = calloc(epochs ? epochs : 1, sizeof *result->epochs);
+    if (!result->epochs)
+        return mlps_fail(err, -ENOMEM, "out of memory for %" PRIu64 " epochs", epochs);
+    int rc = 0;
+    for (uint64_t e = 1; e <= epochs && !rc; e++) {
+        rc = run_epoch(t, e, &result->epochs[e - 1], err);
+        result->epoch_count = e;
+    }
+    return rc;
+}
+
+/* --- results over all ranks --- */
+
+static int reduce_results(trainer *t, mlps_error *err)
+{
+    mlps_training_result *result = t->result;
+    mlps_epoch_metrics *per_epoch = calloc(result->epoch_count, sizeof *per_epoch);
+    if (!per_epoch)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    for (size_t e = 0; e < result->epoch_count; e++)
+        mlps_epoch_metrics_compute(&result->window, &result->epochs[e], &per_epoch[e]);
+    mlps_run_metric_params params = {.record_size = mlps_workload_record_bytes(t->workload),
+                                     .au_expectation = t->workload->metric.au};
+    int rc = mlps_metrics_reduce(t->comm, per_epoch, result->epoch_count, &params,
+                                 &result->metrics, err);
+    free(per_epoch);
+    mlps_loader_stats_merged(t->loader, &result->io);
+    uint64_t counts[4] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
+                          result->io.requests};
+    if (!rc)
+        rc = mlps_comm_sum_u64(t->comm, counts, 4, err);
+    if (!rc)
+        rc = mlps_hist_reduce(t->comm, &result->io.read_latency_ns, err);
+    result->io.bytes_read = counts[0];
+    result->io.sample_bytes = counts[1];
+    result->io.samples = counts[2];
+    result->io.requests = counts[3];
+    return rc;
+}
+
+int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
+                      const mlps_training_options *options, mlps_training_result *result,
+                      mlps_error *err)
+{
+    memset(result, 0, sizeof *result);
+    trainer t;
+    int rc = init_trainer(&t, comm, workload, result, workload->reader.odirect, err);
+    if (!rc)
+        rc = plan_run(&t, err);
+    if (!rc)
+        rc = start_loader(&t, options, err);
+    rc = mlps_comm_agree(comm, rc, err);
+    result->dataset_bytes = (double)workload->dataset.num_files_train *
+                            (double)workload->dataset.num_samples_per_file *
+                            mlps_workload_record_bytes(workload);
+    result->start_wall_ns = mlps_wall_ns();
+    if (!rc)
+        rc = run_epochs(&t, err);
+    rc = mlps_comm_agree(comm, rc, err);
+    result->end_wall_ns = mlps_wall_ns();
+    if (!rc)
+        rc = reduce_results(&t, err);
+    close_trainer(&t);
+    return rc;
+}
+
+void mlps_training_result_free(mlps_training_result *result)
+{
+    for (size_t e = 0; e < result->epoch_count; e++)
+        mlps_epoch_record_free(&result->epochs[e]);
+    free(result->epochs);
+    mlps_run_metrics_free(&result->metrics);
+    memset(result, 0, sizeof *result);
+}

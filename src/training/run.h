@@ -1,0 +1,45 @@
+/* A training run on every rank (spec 10 §2.4): per epoch, the loader reads batches ahead while
+ * the step loop takes each batch (load time L), emulates the accelerator's compute by sleeping to
+ * an absolute deadline (C), and waits at a barrier for the other ranks (as allreduce would); the
+ * steps form one block per epoch whose AU and throughput the metrics module computes. */
+#ifndef MLPS_TRAINING_RUN_H
+#define MLPS_TRAINING_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/comm.h"
+#include "training/loader.h"
+#include "training/metrics.h"
+#include "training/plan.h"
+#include "training/workload.h"
+
+typedef struct mlps_training_options {
+    unsigned queue_depth; /* read requests in flight per reader thread; 0: 4 */
+    bool show_progress;   /* a live status line on rank 0 */
+} mlps_training_options;
+
+typedef struct mlps_training_result {
+    mlps_plan plan;
+    mlps_metric_window window;
+    mlps_epoch_record *epochs; /* this rank's record of every epoch */
+    size_t epoch_count;
+    mlps_run_metrics metrics;  /* over all ranks */
+    mlps_loader_stats io;      /* over all ranks: bytes, requests, read latency */
+    double dataset_bytes;      /* num_files_train x samples per file x record size */
+    uint64_t start_wall_ns, end_wall_ns;
+} mlps_training_result;
+
+/* Checks before any I/O that the data folder holds every file the run reads; a missing file is
+ * a usage error naming how many are missing, the first of them, and how to generate them.
+ * Collective (rank 0 looks, every rank learns). */
+int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *workload,
+                                mlps_error *err);
+
+/* Collective. */
+int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
+                      const mlps_training_options *options, mlps_training_result *result,
+                      mlps_error *err);
+void mlps_training_result_free(mlps_training_result *result);
+
+#endif

@@ -1,0 +1,172 @@
+/* Training run outputs; see run_output.h. */
+#include "training/run_output.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/atomic_file.h"
+#include "core/clock.h"
+#include "core/comm_agree.h"
+#include "core/log.h"
+#include "core/mkdirs.h"
+#include "core/results.h"
+#include "core/sysinfo.h"
+
+#define GIB 1073741824.0
+
+/* Per host (first rank of each host name): memory in GiB and logical cores. */
+static json_t *gather_hosts(const mlps_comm *comm, mlps_error *err)
+{
+    mlps_error host_err = {0};
+    json_t *mine = mlps_sysinfo_host_json(&host_err);
+    json_t *all = NULL;
+    int rc = mlps_comm_gather_json(comm, mine, &all, err);
+    json_decref(mine);
+    if (rc || !all)
+        return NULL;
+    json_t *cluster = mlps_sysinfo_cluster_json(all, comm->size > 1 ? "mpi" : "local");
+    json_decref(all);
+    return cluster;
+}
+
+static void add_host_keys(json_t *summary, json_t *cluster, const mlps_comm *comm,
+                          const mlps_training_result *result)
+{
+    json_t *hosts = json_object_get(cluster, "hosts");
+    json_t *memory_gb = json_array(), *cpu_count = json_array(), *caching = json_array();
+    double per_host_bytes = result->dataset_bytes * (double)comm->local_size / (double)comm->size;
+    for (size_t i = 0; i < json_array_size(hosts); i++) {
+        json_t *host = json_array_get(hosts, i);
+        double memory = (double)json_integer_value(
+            json_object_get(json_object_get(host, "memory"), "total"));
+        json_array_append_new(memory_gb, json_real(memory / GIB));
+        json_array_append_new(cpu_count, json_object_get(json_object_get(host, "cpu"),
+                                                         "num_logical_cores")
+                                             ? json_incref(json_object_get(
+                                                   json_object_get(host, "cpu"),
+                                                   "num_logical_cores"))
+                                             : json_null());
+        json_array_append_new(caching, json_integer(memory > per_host_bytes ? 1 : 0));
+        if (memory * 5 > per_host_bytes)
+            mlps_warn("host %s: its share of the dataset (%.2f GiB) is under 5x its memory "
+                      "(%.2f GiB); reads may come from the page cache, not the storage",
+                      json_string_value(json_object_get(host, "hostname")),
+                      per_host_bytes / GIB, memory / GIB);
+    }
+    json_t *first = json_array_get(hosts, 0);
+    json_object_set_new(summary, "num_hosts", json_integer(comm->node_count));
+    json_object_set(summary, "hostname", json_object_get(first, "hostname"));
+    json_object_set_new(summary, "host_cpu_count", cpu_count);
+    json_object_set(summary, "host_processor_name",
+                    json_object_get(json_object_get(first, "cpu"), "model"));
+    json_object_set_new(summary, "host_memory_GB", memory_gb);
+    json_object_set_new(summary, "data_size_per_host_GB", json_real(per_host_bytes / GIB));
+    json_object_set_new(summary, "potential_caching", caching);
+}
+
+static json_t *io_json(const mlps_training_result *result)
+{
+    double seconds = mlps_ns_to_seconds(result->end_wall_ns - result->start_wall_ns);
+    return json_pack("{s:I, s:I, s:I, s:I, s:f, s:o}", "bytes_read",
+                     (json_int_t)result->io.bytes_read, "sample_bytes_read",
+                     (json_int_t)result->io.sample_bytes, "samples_read",
+                     (json_int_t)result->io.samples, "read_requests",
+                     (json_int_t)result->io.requests, "bytes_read_per_second_whole_run",
+                     seconds > 0 ? (double)result->io.bytes_read / seconds : 0.0,
+                     "read_latency", mlps_hist_to_json(&result->io.read_latency_ns, 1e-6, "_ms"));
+}
+
+static json_t *summary_json(const mlps_comm *comm, const mlps_workload *w,
+                            const mlps_training_result *result, json_t *cluster)
+{
+    char start[40], end[40];
+    mlps_format_iso_local(result->start_wall_ns, start, sizeof start);
+    mlps_format_iso_local(result->end_wall_ns, end, sizeof end);
+    json_t *summary = json_pack("{s:s, s:s, s:s, s:i}", "workload", w->model, "start", start,
+                                "end", end, "num_accelerators", comm->size);
+    add_host_keys(summary, cluster, comm, result);
+    json_object_set_new(summary, "epochs", json_integer((json_int_t)result->epoch_count));
+    json_object_set_new(summary, "steps_per_epoch",
+                        json_integer((json_int_t)result->plan.steps_per_epoch));
+    json_object_set_new(summary, "num_files_train",
+                        json_integer((json_int_t)w->dataset.num_files_train));
+    json_object_set_new(summary, "num_files_eval",
+                        json_integer((json_int_t)w->dataset.num_files_eval));
+    json_object_set_new(summary, "num_samples_per_file",
+                        json_integer((json_int_t)w->dataset.num_samples_per_file));
+    json_object_set_new(summary, "metric", mlps_metrics_summary_json(&result->metrics));
+    json_object_set_new(summary, "io", io_json(result));
+    return summary;
+}
+
+static int write_rank_file(const char *run_dir, int rank, const char *suffix, json_t *json,
+                           mlps_error *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%d_%s.json", run_dir, rank, suffix);
+    int rc = json ? mlps_write_json_atomic(path, json, err)
+                  : mlps_fail(err, -ENOMEM, "out of memory building %s", path);
+    json_decref(json);
+    return rc;
+}
+
+static int write_config(const char *run_dir, const mlps_workload *w, mlps_error *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/dlio_config", run_dir);
+    int rc = mlps_mkdirs(dir, 0755, err);
+    if (rc)
+        return rc;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream(&text, &size);
+    if (!memory)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    rc = mlps_config_write_yaml(w->config, memory, true);
+    fclose(memory);
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+    if (!rc)
+        rc = mlps_write_file_atomic(path, text, size, err);
+    free(text);
+    return rc;
+}
+
+static int write_rank0_files(const mlps_comm *comm, const char *run_dir, const mlps_workload *w,
+                             const mlps_training_result *result, json_t *cluster, char **report,
+                             mlps_error *err)
+{
+    json_t *summary = summary_json(comm, w, result, cluster);
+    int rc = mlps_results_write_summary(run_dir, summary, err);
+    json_decref(summary);
+    if (!rc)
+        rc = write_config(run_dir, w, err);
+    if (!rc && !(*report = mlps_metrics_report_text(&result->metrics)))
+        rc = mlps_fail(err, -ENOMEM, "out of memory");
+    return rc;
+}
+
+int mlps_training_write_outputs(const mlps_comm *comm, const char *run_dir,
+                                const mlps_workload *workload,
+                                const mlps_training_result *result, char **report,
+                                mlps_error *err)
+{
+    *report = NULL;
+    json_t *cluster = gather_hosts(comm, err);
+    int rc = 0;
+    if (comm->rank == 0)
+        rc = write_rank0_files(comm, run_dir, workload, result, cluster, report, err);
+    json_decref(cluster);
+    if (!rc)
+        rc = write_rank_file(run_dir, comm->rank, "per_epoch_stats",
+                             mlps_per_epoch_stats_json(result->epochs, result->epoch_count), err);
+    if (!rc)
+        rc = write_rank_file(run_dir, comm->rank, "output",
+                             mlps_rank_output_json(result->epochs, result->epoch_count,
+                                                   &result->window),
+                             err);
+    return mlps_comm_agree(comm, rc, err);
+}
