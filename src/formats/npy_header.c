@@ -76,6 +76,8 @@ size_t mlps_npy_header_format(const char *descr, const uint64_t *shape, unsigned
                               unsigned char *out)
 {
     char text[MLPS_NPY_HEADER_MAX];
+    if (ndim > MLPS_NPY_WRITE_MAX_DIMS)
+        return 0;
     int len = snprintf(text, sizeof text, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                        descr);
     for (unsigned i = 0; i < ndim; i++)

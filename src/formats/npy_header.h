@@ -21,6 +21,7 @@
 /* A header we write never exceeds this (three axes, short descr); parsing accepts up to
  * MLPS_NPY_PARSE_MAX_HEADER. */
 #define MLPS_NPY_HEADER_MAX 256
+#define MLPS_NPY_WRITE_MAX_DIMS 3
 #define MLPS_NPY_PARSE_MAX_HEADER 65536
 
 typedef struct mlps_npy_array {
@@ -43,8 +44,9 @@ const char *mlps_npy_descr_of(const char *element_type);
 int mlps_npy_descr_for(const mlps_format_params *params, const char **descr,
                        unsigned *element_bytes, mlps_error *err);
 
-/* Writes the complete header for a C-order array of descr and shape into out (at least
- * MLPS_NPY_HEADER_MAX bytes) and returns its length. */
+/* Writes the complete header for a C-order array of descr and shape (at most
+ * MLPS_NPY_WRITE_MAX_DIMS axes) into out (at least MLPS_NPY_HEADER_MAX bytes) and returns its
+ * length, or 0 for more axes. */
 size_t mlps_npy_header_format(const char *descr, const uint64_t *shape, unsigned ndim,
                               unsigned char *out);
 
