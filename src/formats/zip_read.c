@@ -96,7 +96,7 @@ static int read_zip64_directory(const mlps_source *source, uint64_t end_offset,
 static int read_directory_location(const mlps_source *source, zip_directory *dir,
                                    mlps_error *err)
 {
-    uint64_t end_offset;
+    uint64_t end_offset = 0;
     int rc = find_end_record(source, &end_offset, err);
     if (rc)
         return rc;

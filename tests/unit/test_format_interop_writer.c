@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,11 +60,19 @@ static mlps_format_params case_params(const interop_case *c)
                                 .seed = 42};
 }
 
+/* dir/relative into out, or false when it does not fit. */
+static bool join_path(char *out, size_t size, const char *dir, const char *relative)
+{
+    int n = snprintf(out, size, "%s/%s", dir, relative);
+    return n > 0 && (size_t)n < size;
+}
+
 static int write_bytes(const char *dir, const char *relative, const void *data, size_t len)
 {
     char path[4096], parent[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, relative);
-    snprintf(parent, sizeof parent, "%s", path);
+    if (!join_path(path, sizeof path, dir, relative))
+        return -1;
+    memcpy(parent, path, sizeof parent);
     char *slash = strrchr(parent, '/');
     if (slash)
         *slash = '\0';
@@ -126,9 +135,9 @@ static int write_case(const char *dir, const interop_case *c, FILE *manifest, ui
 static int write_all(const char *dir)
 {
     char manifest_path[4096];
-    snprintf(manifest_path, sizeof manifest_path, "%s/manifest.txt", dir);
     mlps_error err = {0};
-    if (mlps_mkdirs(dir, 0755, &err))
+    if (!join_path(manifest_path, sizeof manifest_path, dir, "manifest.txt") ||
+        mlps_mkdirs(dir, 0755, &err))
         return 1;
     FILE *manifest = fopen(manifest_path, "w");
     if (!manifest)
@@ -150,7 +159,7 @@ static int write_all(const char *dir)
 static void check_written(const char *dir, const interop_case *c, uint64_t size)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, c->path);
+    assert_true(join_path(path, sizeof path, dir, c->path));
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal((uint64_t)st.st_size, size);
@@ -179,9 +188,10 @@ static void every_case_writes_its_announced_size(void **state)
 {
     (void)state;
     const char *base = getenv("MLPS_TEST_TMP");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/format-interop-%ld", base && base[0] ? base : "/tmp",
-             (long)getpid());
+    char dir[1024];
+    int n = snprintf(dir, sizeof dir, "%s/format-interop-%ld", base && base[0] ? base : "/tmp",
+                     (long)getpid());
+    assert_true(n > 0 && (size_t)n < sizeof dir);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t size, expected;
         assert_int_equal(write_case(dir, &cases[i], NULL, &size, &expected), 0);
