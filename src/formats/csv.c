@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/fill.h"
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/format.h"
 #include "formats/sink_buffer.h"
 
@@ -85,12 +85,10 @@ static uint64_t csv_row_values_bytes(const mlps_format_params *params,
 static int csv_check(const mlps_format_params *params, const mlps_format_file *file,
                      mlps_error *err)
 {
+    uint64_t row_values, all_values;
     int rc = mlps_format_require_no_compression(params, "csv", err);
-    if (!rc && file->d1 && file->d1 * file->d2 / file->d1 != file->d2)
-        rc = mlps_fail_usage(err, -EOVERFLOW,
-                             "csv file %" PRIu64 ": %" PRIu64 " x %" PRIu64 " overflows 64 bits",
-                             file->index, file->d1, file->d2);
-    return rc;
+    return rc ? rc
+              : mlps_format_array_bytes(params, file, 1, "csv", &row_values, &all_values, err);
 }
 
 static uint64_t csv_file_size(const mlps_format_params *params, const mlps_format_file *file)

@@ -11,7 +11,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/format.h"
 #include "formats/le_bytes.h"
 #include "formats/sink_buffer.h"
@@ -23,20 +23,12 @@ static const char *const companion_suffixes[2] = {".off.idx", ".sz.idx"};
 static int sample_bytes(const mlps_format_params *params, const mlps_format_file *file,
                         uint64_t *bytes, mlps_error *err)
 {
+    uint64_t file_bytes;
     int rc = mlps_format_require_no_compression(params, "indexed_binary", err);
-    if (rc)
-        return rc;
-    unsigned element_bytes = params->element_bytes ? params->element_bytes : 1;
-    uint64_t elements = file->d1 * file->d2;
-    uint64_t n = params->samples_per_file;
-    if ((file->d1 && elements / file->d1 != file->d2) ||
-        (elements && UINT64_MAX / elements / element_bytes < (n ? n : 1)))
-        return mlps_fail_usage(err, -EOVERFLOW,
-                               "indexed_binary file %" PRIu64 ": %" PRIu64 " x %" PRIu64
-                               " x %" PRIu64 " overflows 64 bits",
-                               file->index, file->d1, file->d2, n);
-    *bytes = elements * element_bytes;
-    return 0;
+    return rc ? rc
+              : mlps_format_array_bytes(params, file,
+                                        params->element_bytes ? params->element_bytes : 1,
+                                        "indexed_binary", bytes, &file_bytes, err);
 }
 
 static uint64_t indexed_binary_file_size(const mlps_format_params *params,

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/format.h"
 #include "formats/npy_header.h"
 
@@ -28,16 +28,12 @@ static int npy_layout_init(const mlps_format_params *params, const mlps_format_f
         rc = mlps_npy_descr_for(params, &descr, &element_bytes, err);
     if (rc)
         return rc;
-    uint64_t n = params->samples_per_file;
-    uint64_t elements = file->d1 * file->d2;
-    if ((file->d1 && elements / file->d1 != file->d2) ||
-        (n && elements > UINT64_MAX / n / element_bytes))
-        return mlps_fail_usage(err, -EOVERFLOW,
-                               "npy file %" PRIu64 ": %" PRIu64 " x %" PRIu64 " x %" PRIu64
-                               " elements overflow 64 bits",
-                               file->index, file->d1, file->d2, n);
-    uint64_t shape[3] = {file->d1, file->d2, n};
-    layout->data = elements * n * element_bytes;
+    uint64_t sample_bytes;
+    rc = mlps_format_array_bytes(params, file, element_bytes, "npy", &sample_bytes,
+                                 &layout->data, err);
+    if (rc)
+        return rc;
+    uint64_t shape[3] = {file->d1, file->d2, params->samples_per_file};
     layout->header_len = mlps_npy_header_format(descr, shape, 3, layout->header);
     return 0;
 }

@@ -21,7 +21,7 @@
 #include <zlib.h>
 
 #include "core/fill.h"
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/format.h"
 #include "formats/npy_header.h"
 #include "formats/zip.h"
@@ -60,17 +60,16 @@ static int npz_layout_init(const mlps_format_params *params, const mlps_format_f
         rc = mlps_npy_descr_for(params, &descr, &element_bytes, err);
     if (rc)
         return rc;
-    uint64_t n = params->samples_per_file;
+    uint64_t n = params->samples_per_file, sample_bytes;
     uint64_t x_shape[3] = {file->d1, file->d2, n}, y_shape[1] = {n};
-    uint64_t x_elements = file->d1 * file->d2;
-    if ((file->d1 && x_elements / file->d1 != file->d2) ||
-        (n && x_elements > UINT64_MAX / n / element_bytes) || n > UINT64_MAX / NPZ_LABEL_BYTES)
-        return mlps_fail_usage(err, -EOVERFLOW,
-                               "npz file %" PRIu64 ": %" PRIu64 " x %" PRIu64 " x %" PRIu64
-                               " elements overflow 64 bits",
-                               file->index, file->d1, file->d2, n);
-    layout->x_data = x_elements * n * element_bytes;
-    layout->y_data = n * NPZ_LABEL_BYTES;
+    mlps_format_file labels = {.index = file->index, .d1 = 1, .d2 = 1};
+    rc = mlps_format_array_bytes(params, file, element_bytes, "npz", &sample_bytes,
+                                 &layout->x_data, err);
+    if (!rc)
+        rc = mlps_format_array_bytes(params, &labels, NPZ_LABEL_BYTES, "npz", &sample_bytes,
+                                     &layout->y_data, err);
+    if (rc)
+        return rc;
     layout->x_header_len = mlps_npy_header_format(descr, x_shape, 3, layout->x_header);
     layout->y_header_len = mlps_npy_header_format(NPZ_LABEL_DESCR, y_shape, 1, layout->y_header);
     return 0;

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/format.h"
 
 #define SYNTHETIC_MAX_DIGITS 20u

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "core/fill.h"
-#include "formats/compression.h"
+#include "formats/format_checks.h"
 #include "formats/crc32c.h"
 #include "formats/le_bytes.h"
 #include "formats/sink_buffer.h"
@@ -43,14 +43,13 @@ static int tfrecord_layout_init(const mlps_format_params *params, const mlps_for
     if (rc)
         return rc;
     unsigned element_bytes = params->element_bytes ? params->element_bytes : 1;
+    uint64_t size_value, all_values;
+    rc = mlps_format_array_bytes(params, file, element_bytes, "tfrecord", &size_value,
+                                 &all_values, err);
+    if (rc)
+        return rc;
     layout->image_bytes = file->d1 * file->d2;
-    if (file->d1 && layout->image_bytes / file->d1 != file->d2)
-        return mlps_fail_usage(err, -EOVERFLOW,
-                               "tfrecord file %" PRIu64 ": %" PRIu64 " x %" PRIu64
-                               " overflows 64 bits",
-                               file->index, file->d1, file->d2);
-    mlps_tfrecord_example_encode(layout->image_bytes, layout->image_bytes * element_bytes,
-                                 &layout->example);
+    mlps_tfrecord_example_encode(layout->image_bytes, size_value, &layout->example);
     layout->record_bytes = MLPS_TFRECORD_FRAME_BYTES + layout->example.payload_len;
     return 0;
 }

@@ -7,17 +7,8 @@
 
 #include "formats/le_bytes.h"
 #include "formats/zip.h"
+#include "formats/zip_records.h"
 
-#define ZIP_LOCAL_SIGNATURE UINT32_C(0x04034b50)
-#define ZIP_CENTRAL_SIGNATURE UINT32_C(0x02014b50)
-#define ZIP_END_SIGNATURE UINT32_C(0x06054b50)
-#define ZIP64_END_SIGNATURE UINT32_C(0x06064b50)
-#define ZIP64_LOCATOR_SIGNATURE UINT32_C(0x07064b50)
-#define ZIP_LOCAL_BYTES 30u
-#define ZIP_CENTRAL_BYTES 46u
-#define ZIP_END_BYTES 22u
-#define ZIP64_END_BYTES 56u
-#define ZIP64_LOCATOR_BYTES 20u
 #define ZIP_MAX_COMMENT 0xffffu
 /* Far more than an npz's directory; bounds the allocation a corrupt file can ask for. */
 #define ZIP_MAX_DIRECTORY_BYTES (16u << 20)

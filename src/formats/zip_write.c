@@ -5,21 +5,9 @@
 
 #include "formats/le_bytes.h"
 #include "formats/zip.h"
+#include "formats/zip_records.h"
 
-#define ZIP_LOCAL_SIGNATURE UINT32_C(0x04034b50)
-#define ZIP_CENTRAL_SIGNATURE UINT32_C(0x02014b50)
-#define ZIP_END_SIGNATURE UINT32_C(0x06054b50)
-#define ZIP64_END_SIGNATURE UINT32_C(0x06064b50)
-#define ZIP64_LOCATOR_SIGNATURE UINT32_C(0x07064b50)
-#define ZIP_DESCRIPTOR_SIGNATURE UINT32_C(0x08074b50)
-
-#define ZIP_LOCAL_BYTES 30u
 #define ZIP_LOCAL_EXTRA_BYTES 20u /* id, length, size, compressed size */
-#define ZIP_CENTRAL_BYTES 46u
-#define ZIP_END_BYTES 22u
-#define ZIP64_END_BYTES 56u
-#define ZIP64_LOCATOR_BYTES 20u
-#define ZIP64_DESCRIPTOR_BYTES 24u
 
 #define ZIP_VERSION_DEFAULT 20
 #define ZIP_VERSION_ZIP64 45
