@@ -1,7 +1,9 @@
 /* The tfrecord format (resnet50, cosmoflow): samples_per_file records (framing and Example in
  * tfrecord.h), record k's image being bytes [k*d1*d2, (k+1)*d1*d2) of the random stream
  * (params->seed, stream = the file index), so every record's image differs. The image is
- * d1*d2 bytes whatever the element type, and "size" holds d1*d2*element_bytes.
+ * d1*d2 bytes whatever the element type, and "size" holds d1*d2*element_bytes (DLIO stores
+ * its configured dimension there, int(sqrt(record_length)); no reader uses the value, and the
+ * two differ by at most a byte or two of varint per record).
  *
  * Each record's payload CRC32C is computed as its bytes are generated into the write buffer.
  *

@@ -170,6 +170,11 @@ static void broken_files_name_the_offset(void **state)
     mlps_memory_sink_init(&sink, &memory);
     rc = mlps_format_find("npy")->write(&p, &file, &sink, &err);
     format_test_assert_usage_error(&err, rc, "dataset.compression 'zip'");
+    mlps_format_file huge = {.index = 9, .d1 = UINT64_C(1) << 32, .d2 = UINT64_C(1) << 31};
+    rc = mlps_format_find("npy")->write(&params, &huge, &sink, &err);
+    format_test_assert_usage_error(&err, rc, "npy file 9");
+    assert_int_equal(mlps_format_find("npy")->file_size(&params, &huge), 0);
+    assert_int_equal(memory.size, 0);
     mlps_memory_sink_free(&memory);
 }
 
