@@ -5,7 +5,20 @@
 #include "core/suggest.h"
 #include "formats/format.h"
 
+extern const mlps_format mlps_format_csv;
+extern const mlps_format mlps_format_indexed_binary;
+extern const mlps_format mlps_format_npy;
+extern const mlps_format mlps_format_npz;
+extern const mlps_format mlps_format_synthetic;
+extern const mlps_format mlps_format_tfrecord;
+
 static const mlps_format *const formats[] = {
+    &mlps_format_npz,
+    &mlps_format_npy,
+    &mlps_format_tfrecord,
+    &mlps_format_csv,
+    &mlps_format_indexed_binary,
+    &mlps_format_synthetic,
     NULL,
 };
 

@@ -1,0 +1,20 @@
+/* Signatures and fixed sizes of the ZIP records that zip_write.c writes and zip_read.c reads
+ * (APPNOTE.TXT section 4.3); private to those two files. */
+#ifndef MLPS_FORMATS_ZIP_RECORDS_H
+#define MLPS_FORMATS_ZIP_RECORDS_H
+
+#define ZIP_LOCAL_SIGNATURE UINT32_C(0x04034b50)
+#define ZIP_CENTRAL_SIGNATURE UINT32_C(0x02014b50)
+#define ZIP_END_SIGNATURE UINT32_C(0x06054b50)
+#define ZIP64_END_SIGNATURE UINT32_C(0x06064b50)
+#define ZIP64_LOCATOR_SIGNATURE UINT32_C(0x07064b50)
+#define ZIP_DESCRIPTOR_SIGNATURE UINT32_C(0x08074b50)
+
+#define ZIP_LOCAL_BYTES 30u
+#define ZIP_CENTRAL_BYTES 46u
+#define ZIP_END_BYTES 22u
+#define ZIP64_END_BYTES 56u
+#define ZIP64_LOCATOR_BYTES 20u
+#define ZIP64_DESCRIPTOR_BYTES 24u
+
+#endif
