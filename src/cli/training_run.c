@@ -14,6 +14,8 @@
 static const mlps_arg run_flags[] = {
     {.name = "num-accelerators", .short_name = "na", .kind = MLPS_ARG_INT, .required = true,
      .metavar = "N", .help = "simulated accelerators: one MPI process each"},
+    {.name = "drop-caches", .kind = MLPS_ARG_FLAG,
+     .help = "drop every host's page cache before each epoch (needs root; said when refused)"},
 };
 static const mlps_arg_table run_table = MLPS_ARG_TABLE("Accelerators", run_flags);
 
@@ -84,7 +86,8 @@ static int train(const mlps_invocation *inv, mlps_session *session, const mlps_w
     int rc = mlps_training_check_dataset(inv->comm, workload, err);
     if (rc)
         return rc;
-    mlps_training_options options = {.show_progress = true};
+    mlps_training_options options = {.show_progress = true,
+                                     .drop_caches = mlps_args_flag(&inv->args, "drop_caches")};
     mlps_training_result result;
     rc = mlps_training_run(inv->comm, workload, &options, &result, err);
     char *report = NULL;

@@ -12,6 +12,7 @@
 #include "core/comm_agree.h"
 #include "core/hist_reduce.h"
 #include "core/log.h"
+#include "core/pagecache.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/units.h"
@@ -29,6 +30,8 @@ typedef struct trainer {
     mlps_loader *loader;
     mlps_rng compute_rng;
     mlps_training_result *result;
+    bool drop_caches;
+    bool warned_drop_refused;
     /* live view of the current epoch */
     mlps_progress progress;
     uint64_t epoch, block_start_ns;
@@ -238,9 +241,22 @@ static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
     return mlps_comm_agree(t->comm, rc, err);
 }
 
+/* One rank per host drops the host's page cache, so the epoch reads from the storage. */
+static void drop_host_cache(trainer *t)
+{
+    if (!t->drop_caches || t->comm->local_rank != 0)
+        return;
+    mlps_error err = {0};
+    if (mlps_drop_host_cache(&err) != 0 && !t->warned_drop_refused) {
+        mlps_warn("--drop-caches: %s", err.message);
+        t->warned_drop_refused = true;
+    }
+}
+
 static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps_error *err)
 {
     uint64_t steps = t->result->plan.steps_per_epoch;
+    drop_host_cache(t);
     int rc = mlps_comm_barrier(t->comm, err);
     if (!rc)
         rc = mlps_loader_start_epoch(t->loader, epoch, err);
@@ -326,6 +342,7 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
     memset(result, 0, sizeof *result);
     trainer t;
     int rc = init_trainer(&t, comm, workload, result, workload->reader.odirect, err);
+    t.drop_caches = options && options->drop_caches;
     if (!rc)
         rc = plan_run(&t, err);
     if (!rc)

@@ -17,6 +17,7 @@
 typedef struct mlps_training_options {
     unsigned queue_depth; /* read requests in flight per reader thread; 0: 4 */
     bool show_progress;   /* a live status line on rank 0 */
+    bool drop_caches;     /* drop every host's page cache before each epoch (needs root) */
 } mlps_training_options;
 
 typedef struct mlps_training_result {
