@@ -11,6 +11,10 @@ extern const mlps_format mlps_format_npy;
 extern const mlps_format mlps_format_npz;
 extern const mlps_format mlps_format_synthetic;
 extern const mlps_format mlps_format_tfrecord;
+extern const mlps_format mlps_format_jpeg;
+extern const mlps_format mlps_format_png;
+extern const mlps_format mlps_format_hdf5;
+extern const mlps_format mlps_format_parquet;
 
 static const mlps_format *const formats[] = {
     &mlps_format_npz,
@@ -19,6 +23,10 @@ static const mlps_format *const formats[] = {
     &mlps_format_csv,
     &mlps_format_indexed_binary,
     &mlps_format_synthetic,
+    &mlps_format_jpeg,
+    &mlps_format_png,
+    &mlps_format_hdf5,
+    &mlps_format_parquet,
     NULL,
 };
 
