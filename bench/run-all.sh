@@ -6,3 +6,5 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/fill.sh" "$build"
 bash "$here/io_vs_fio.sh" "$build"
+bash "$here/format_b.sh" "$build"
+bash "$here/training_vs_fio.sh" "$build"
