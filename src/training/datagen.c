@@ -11,6 +11,7 @@
 #include "core/comm_agree.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/units.h"
 #include "formats/sink_seqwriter.h"
 #include "io/seqwriter.h"
 
@@ -126,12 +127,25 @@ static int generate_file(generator *g, uint64_t generation_index, mlps_error *er
     return rc;
 }
 
+/* The progress line's bytes and rate next to the file count. */
+static void bytes_detail(void *ctx, char *out, size_t size)
+{
+    const generator *g = ctx;
+    double elapsed = mlps_ns_to_seconds(mlps_monotonic_ns() - g->progress.start_ns);
+    char bytes[32], rate[48];
+    mlps_format_bytes(g->bytes, bytes, sizeof bytes);
+    mlps_format_rate(elapsed > 0 ? (double)g->bytes / elapsed : 0, rate, sizeof rate);
+    snprintf(out, size, "%s written by rank 0, %s", bytes, rate);
+}
+
 static int generate_share(generator *g, const mlps_comm *comm, mlps_error *err)
 {
     uint64_t total = mlps_plan_generation_count(&g->layout);
     uint64_t mine = total / (uint64_t)comm->size + ((uint64_t)comm->rank < total % (uint64_t)comm->size);
     mlps_progress_start(&g->progress, "datagen (rank 0)", MLPS_PROGRESS_ITEMS, "files", mine,
                         comm->rank == 0, -1);
+    g->progress.detail = bytes_detail;
+    g->progress.detail_ctx = g;
     int rc = 0;
     for (uint64_t i = (uint64_t)comm->rank; i < total && !rc; i += (uint64_t)comm->size) {
         rc = generate_file(g, i, err);

@@ -321,7 +321,8 @@ static int reduce_results(trainer *t, mlps_error *err)
     int rc = mlps_metrics_reduce(t->comm, per_epoch, result->epoch_count, &params,
                                  &result->metrics, err);
     free(per_epoch);
-    mlps_loader_stats_merged(t->loader, &result->io);
+    mlps_loader_stats_merged(t->loader, &result->rank_io);
+    result->io = result->rank_io;
     uint64_t counts[4] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
                           result->io.requests};
     if (!rc)

@@ -27,6 +27,7 @@ typedef struct mlps_training_result {
     size_t epoch_count;
     mlps_run_metrics metrics;  /* over all ranks */
     mlps_loader_stats io;      /* over all ranks: bytes, requests, read latency */
+    mlps_loader_stats rank_io; /* this rank's own */
     double dataset_bytes;      /* num_files_train x samples per file x record size */
     uint64_t start_wall_ns, end_wall_ns;
 } mlps_training_result;

@@ -149,6 +149,20 @@ static int write_rank0_files(const mlps_comm *comm, const char *run_dir, const m
     return rc;
 }
 
+/* DLIO's per-rank output plus this rank's own reads and their latency histogram. */
+static json_t *rank_output_json(const mlps_training_result *result)
+{
+    json_t *output = mlps_rank_output_json(result->epochs, result->epoch_count, &result->window);
+    if (output)
+        json_object_set_new(
+            output, "io",
+            json_pack("{s:I, s:I, s:I, s:o}", "bytes_read", (json_int_t)result->rank_io.bytes_read,
+                      "samples_read", (json_int_t)result->rank_io.samples, "read_requests",
+                      (json_int_t)result->rank_io.requests, "read_latency",
+                      mlps_hist_to_json(&result->rank_io.read_latency_ns, 1e-6, "_ms")));
+    return output;
+}
+
 int mlps_training_write_outputs(const mlps_comm *comm, const char *run_dir,
                                 const mlps_workload *workload,
                                 const mlps_training_result *result, char **report,
@@ -164,9 +178,6 @@ int mlps_training_write_outputs(const mlps_comm *comm, const char *run_dir,
         rc = write_rank_file(run_dir, comm->rank, "per_epoch_stats",
                              mlps_per_epoch_stats_json(result->epochs, result->epoch_count), err);
     if (!rc)
-        rc = write_rank_file(run_dir, comm->rank, "output",
-                             mlps_rank_output_json(result->epochs, result->epoch_count,
-                                                   &result->window),
-                             err);
+        rc = write_rank_file(run_dir, comm->rank, "output", rank_output_json(result), err);
     return mlps_comm_agree(comm, rc, err);
 }
