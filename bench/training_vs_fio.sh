@@ -81,7 +81,7 @@ fio_run() { # dir bs direct
         [[ -n ${lists[j]:-} ]] && jobs+=(--name="reader$j" --filename="${lists[j]}")
     done
     fio --ioengine=io_uring --rw=read --bs="$bs" --iodepth=4 --direct="$direct" \
-        --file_service_type=sequential --group_reporting --output-format=json "${jobs[@]}" |
+        --file_service_type=sequential --invalidate=0 --group_reporting --output-format=json "${jobs[@]}" |
         /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["read"]; print("%.1f" % (j["bw_bytes"]/2**20))'
 }
 
@@ -101,9 +101,10 @@ compare() { # label model accel files dir fio_bs odirect transfer params...
     local m f
     m=$(printf '%s\n' "${m_rates[@]}" | median)
     f=$(printf '%s\n' "${f_rates[@]}" | median)
-    awk -v l="$label" -v m="$m" -v f="$f" -v c="$cost" -v r="$rss" 'BEGIN {
-        printf "%-22s mlps %8.1f MiB/s, fio %8.1f MiB/s, ratio %.2f (target >= 0.95); " \
-               "mlps %.2f CPU s/GiB, peak RSS %.1f MiB\n", l, m, f, f > 0 ? m / f : 0, c, r / 1024 }'
+    local ratio
+    ratio=$(awk -v m="$m" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? m / f : 0) }')
+    printf '%-18s mlps %8.1f MiB/s, fio %8.1f MiB/s, ratio %s (target >= 0.95); mlps %s CPU s/GiB, peak RSS %d MiB\n' \
+        "$label" "$m" "$f" "$ratio" "$cost" "$((rss / 1024))"
 }
 
 echo "training_vs_fio: $THREADS reader threads, medians of $REPS runs"

@@ -112,6 +112,13 @@ typedef struct mlps_format {
                           size_t size, mlps_error *err);
     int (*write_companion)(const mlps_format_params *params, const mlps_format_file *file,
                            unsigned which, mlps_sink *sink, mlps_error *err);
+    /* Optional: locates the samples from companion 0 (an index) instead of the data file, so
+     * that finding records does not read the data itself (a walk over the record headers of a
+     * large file would pull it all through the page cache). data gives the data file's name and
+     * size only; its bytes are not read. Extents past its size are an error naming both files. */
+    int (*locate_samples_from_index)(const mlps_format_params *params, const mlps_source *data,
+                                     const mlps_source *index, mlps_sample_extent *extents,
+                                     mlps_error *err);
 } mlps_format;
 
 /* The format named name, or NULL. */

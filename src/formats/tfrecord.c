@@ -280,6 +280,55 @@ static int tfrecord_write_companion(const mlps_format_params *params,
     return rc;
 }
 
+/* Parses one "<offset> <length>" line at *pos of text; advances *pos past it. */
+static int parse_index_line(const char *text, size_t size, size_t *pos, uint64_t *offset,
+                            uint64_t *length)
+{
+    char line[64];
+    size_t start = *pos, end = start;
+    while (end < size && text[end] != '\n')
+        end++;
+    if (end == start || end - start >= sizeof line)
+        return -1;
+    memcpy(line, text + start, end - start);
+    line[end - start] = '\0';
+    *pos = end + 1;
+    char tail;
+    return sscanf(line, "%" SCNu64 " %" SCNu64 "%c", offset, length, &tail) == 2 ? 0 : -1;
+}
+
+static int tfrecord_locate_from_index(const mlps_format_params *params, const mlps_source *data,
+                                      const mlps_source *index, mlps_sample_extent *extents,
+                                      mlps_error *err)
+{
+    if (index->size > (64u << 20))
+        return mlps_fail(err, -EFBIG, "%s: an index of %" PRIu64 " bytes is too large",
+                         index->name, index->size);
+    char *text = malloc(index->size ? index->size : 1);
+    if (!text)
+        return mlps_fail(err, -ENOMEM, "out of memory reading %s", index->name);
+    int rc = mlps_source_read(index, text, index->size, 0, err);
+    size_t pos = 0;
+    for (uint64_t k = 0; !rc && k < params->samples_per_file; k++) {
+        uint64_t offset, length;
+        size_t line_start = pos;
+        if (parse_index_line(text, index->size, &pos, &offset, &length) != 0)
+            rc = mlps_fail(err, -EINVAL, "%s: line %" PRIu64 " (byte %zu) is not '<offset> "
+                           "<length>'; the index lists fewer records than the %" PRIu64
+                           " samples per file or is damaged", index->name, k + 1, line_start,
+                           params->samples_per_file);
+        else if (length < MLPS_TFRECORD_FRAME_BYTES || offset > data->size ||
+                 length > data->size - offset)
+            rc = mlps_fail(err, -EINVAL, "%s: record %" PRIu64 " at offset %" PRIu64 " (%"
+                           PRIu64 " bytes) lies outside %s (%" PRIu64 " bytes): truncated?",
+                           index->name, k, offset, length, data->name, data->size);
+        else
+            extents[k] = (mlps_sample_extent){.offset = offset, .length = length};
+    }
+    free(text);
+    return rc;
+}
+
 const mlps_format mlps_format_tfrecord = {
     .name = "tfrecord",
     .extension = "tfrecord",
@@ -289,4 +338,5 @@ const mlps_format mlps_format_tfrecord = {
     .companion_count = 1,
     .companion_path = tfrecord_companion_path,
     .write_companion = tfrecord_write_companion,
+    .locate_samples_from_index = tfrecord_locate_from_index,
 };

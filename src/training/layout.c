@@ -119,6 +119,27 @@ static file_layout *compress_extents(const mlps_sample_extent *extents, uint64_t
     return layout;
 }
 
+/* The data file's path relative to the dataset folder gives its split and its index's path. */
+static int locate_through_index(mlps_layout_cache *cache, mlps_store *store, const char *name,
+                                const mlps_source *data, mlps_sample_extent *extents,
+                                mlps_error *err)
+{
+    char split[32], index_name[PATH_MAX];
+    const char *slash = strchr(name, '/');
+    snprintf(split, sizeof split, "%.*s", slash ? (int)(slash - name) : 0, name);
+    int rc = cache->format->companion_path(0, split, name, index_name, sizeof index_name, err);
+    mlps_file *index_file = NULL;
+    if (!rc)
+        rc = mlps_file_open(store, index_name, MLPS_OPEN_READ, &index_file, err);
+    if (rc)
+        return rc;
+    mlps_source index;
+    mlps_file_source_init(&index, index_file);
+    rc = cache->format->locate_samples_from_index(cache->params, data, &index, extents, err);
+    mlps_file_close(index_file, NULL);
+    return rc;
+}
+
 static int locate(mlps_layout_cache *cache, uint64_t file, file_layout **out, mlps_error *err)
 {
     char name[PATH_MAX];
@@ -138,7 +159,10 @@ static int locate(mlps_layout_cache *cache, uint64_t file, file_layout **out, ml
     }
     mlps_source source;
     mlps_file_source_init(&source, handle);
-    rc = cache->format->locate_samples(cache->params, &source, extents, err);
+    if (cache->format->locate_samples_from_index)
+        rc = locate_through_index(cache, store, name, &source, extents, err);
+    else
+        rc = cache->format->locate_samples(cache->params, &source, extents, err);
     if (!rc && !(*out = compress_extents(extents, samples, source.size)))
         rc = mlps_fail(err, -ENOMEM, "out of memory for the layout of %s", name);
     free(extents);

@@ -237,6 +237,43 @@ static void index_companion_path_and_content(void **state)
     mlps_memory_sink_free(&memory);
 }
 
+/* The index gives the same extents as walking the records, without reading the data. */
+static void index_locates_the_same_records(void **state)
+{
+    (void)state;
+    const mlps_format *tfrecord = mlps_format_find("tfrecord");
+    mlps_memory_sink data, index;
+    format_test_write("tfrecord", &params, &file, &data);
+    mlps_sink sink;
+    mlps_memory_sink_init(&sink, &index);
+    mlps_error err = {0};
+    assert_int_equal(tfrecord->write_companion(&params, &file, 0, &sink, &err), 0);
+    mlps_source data_source, index_source;
+    mlps_memory_source_init(&data_source, data.data, data.size, "img_6_of_9.tfrecord");
+    mlps_memory_source_init(&index_source, index.data, index.size, "img_6_of_9.tfrecord.idx");
+    mlps_sample_extent walked[5], indexed[5];
+    assert_int_equal(
+        format_test_locate("tfrecord", &params, data.data, data.size, walked, &err), 0);
+    assert_int_equal(tfrecord->locate_samples_from_index(&params, &data_source, &index_source,
+                                                         indexed, &err), 0);
+    assert_memory_equal(walked, indexed, sizeof walked);
+
+    /* A data file shorter than the index says: the record is named with both files. */
+    data_source.size -= 10;
+    assert_int_not_equal(tfrecord->locate_samples_from_index(&params, &data_source, &index_source,
+                                                             indexed, &err), 0);
+    assert_non_null(strstr(err.message, "record 4 at offset"));
+    assert_non_null(strstr(err.message, "img_6_of_9.tfrecord ("));
+    /* An index with fewer lines than records. */
+    data_source.size += 10;
+    index_source.size = (uint64_t)(strchr((char *)index.data, '\n') - (char *)index.data) + 1;
+    assert_int_not_equal(tfrecord->locate_samples_from_index(&params, &data_source, &index_source,
+                                                             indexed, &err), 0);
+    assert_non_null(strstr(err.message, "line 2 (byte"));
+    mlps_memory_sink_free(&data);
+    mlps_memory_sink_free(&index);
+}
+
 static void compression_is_a_usage_error(void **state)
 {
     (void)state;
@@ -281,6 +318,7 @@ int main(void)
         cmocka_unit_test(locate_gives_whole_records),
         cmocka_unit_test(truncated_and_corrupt_files_name_the_offset),
         cmocka_unit_test(index_companion_path_and_content),
+        cmocka_unit_test(index_locates_the_same_records),
         cmocka_unit_test(compression_is_a_usage_error),
         cmocka_unit_test(same_inputs_same_bytes),
     };
