@@ -1,0 +1,39 @@
+/* Streaming checkpoint files with bounded memory: a file of any size is written from a pool of
+ * `depth` buffers of `chunk` bytes (filled with incompressible data that differs per file, then
+ * written while the next chunks are generated) and read back by `depth` requests of `piece` bytes
+ * in flight, the data discarded. Buffered files are evicted from the page cache after writing
+ * and before reading, so reads measure the storage; direct:// never uses the cache. */
+#ifndef MLPS_CHECKPOINT_STREAM_H
+#define MLPS_CHECKPOINT_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/hist.h"
+#include "io/store.h"
+
+typedef struct mlps_stream_options {
+    size_t write_chunk;  /* bytes per write request; 0: 32 MiB */
+    unsigned write_depth; /* write buffers (and requests in flight); 0: 4 */
+    size_t read_piece;   /* bytes per read request; 0: 128 MiB */
+    unsigned read_depth; /* read requests in flight; 0: 4 */
+    uint64_t seed;       /* data seed; each file's stream is derived from its name */
+} mlps_stream_options;
+
+/* Memory a rank's streams use: write_depth x write_chunk, read_depth x read_piece. */
+uint64_t mlps_stream_write_memory(const mlps_stream_options *options);
+uint64_t mlps_stream_read_memory(const mlps_stream_options *options);
+
+/* Writes `bytes` bytes to path (published atomically, fsynced on close). Each request's latency
+ * goes into latency when given. On failure the partial file is removed. */
+int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
+                           const mlps_stream_options *options, mlps_hist *latency,
+                           mlps_error *err);
+
+/* Reads path, which must hold exactly expected_bytes (else an error naming the file, its size
+ * and the expected size). */
+int mlps_stream_read_file(mlps_store *store, const char *path, uint64_t expected_bytes,
+                          const mlps_stream_options *options, mlps_hist *latency,
+                          mlps_error *err);
+
+#endif

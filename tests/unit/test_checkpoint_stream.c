@@ -1,0 +1,121 @@
+/* Tests of checkpoint file streams: sizes that are not multiples of the chunk, piece or O_DIRECT
+ * alignment are written and read back exactly, files differ and do not compress, a wrong size is
+ * named, and the memory the streams use is the stated bound. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "checkpoint/stream.h"
+#include "io_test_util.h"
+
+static const mlps_stream_options small = {
+    .write_chunk = 64 << 10, .write_depth = 3, .read_piece = 96 << 10, .read_depth = 2, .seed = 7};
+
+static unsigned char *read_whole(mlps_store *store, const char *path, uint64_t size)
+{
+    mlps_file *file = NULL;
+    unsigned char *data = malloc(size ? size : 1);
+    assert_int_equal(mlps_file_open(store, path, MLPS_OPEN_READ, &file, NULL), 0);
+    assert_int_equal(mlps_file_pread_full(file, data, size, 0, NULL), 0);
+    mlps_file_close(file, NULL);
+    return data;
+}
+
+static void round_trip(const char *scheme)
+{
+    char dir[1024], uri[1100];
+    io_test_make_dir("ckpt-stream", dir, sizeof dir);
+    snprintf(uri, sizeof uri, "%s://%s", scheme, dir);
+    mlps_store *store = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(uri, NULL, &store, &err), 0);
+    const uint64_t sizes[] = {0, 1, 4096, (64 << 10) + 4097, 1000003};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "step1/file_%zu.pt", i);
+        mlps_hist write_latency, read_latency;
+        mlps_hist_init(&write_latency);
+        mlps_hist_init(&read_latency);
+        assert_int_equal(
+            mlps_stream_write_file(store, name, sizes[i], &small, &write_latency, &err), 0);
+        mlps_stat st;
+        assert_int_equal(mlps_store_stat(store, name, &st, NULL), 0);
+        assert_int_equal(st.size, sizes[i]);
+        assert_int_equal(
+            mlps_stream_read_file(store, name, sizes[i], &small, &read_latency, &err), 0);
+        uint64_t pieces = (sizes[i] + (96 << 10) - 1) / (96 << 10);
+        assert_int_equal(mlps_hist_count(&read_latency), pieces);
+        assert_true(mlps_hist_count(&write_latency) >= (sizes[i] ? 1u : 0u));
+    }
+    /* A size other than the one written is refused, naming the file and both sizes. */
+    assert_int_not_equal(mlps_stream_read_file(store, "step1/file_4.pt", 1000000, &small, NULL,
+                                               &err), 0);
+    assert_non_null(strstr(err.message, "file_4.pt has 1000003 bytes, not the 1000000"));
+    assert_int_not_equal(mlps_stream_read_file(store, "step1/missing.pt", 1, &small, NULL, &err),
+                         0);
+    assert_non_null(strstr(err.message, "missing.pt"));
+    mlps_store_close(store);
+    io_test_remove_tree(dir);
+}
+
+static void buffered_files_round_trip(void **state)
+{
+    (void)state;
+    round_trip("file");
+}
+
+static void direct_files_round_trip(void **state)
+{
+    (void)state;
+    round_trip("direct");
+}
+
+static void files_differ_and_do_not_compress(void **state)
+{
+    (void)state;
+    char dir[1024];
+    io_test_make_dir("ckpt-entropy", dir, sizeof dir);
+    mlps_store *store = NULL;
+    assert_int_equal(mlps_store_open(dir, NULL, &store, NULL), 0);
+    const uint64_t size = 1 << 20;
+    assert_int_equal(mlps_stream_write_file(store, "a.pt", size, &small, NULL, NULL), 0);
+    assert_int_equal(mlps_stream_write_file(store, "b.pt", size, &small, NULL, NULL), 0);
+    unsigned char *a = read_whole(store, "a.pt", size), *b = read_whole(store, "b.pt", size);
+    assert_memory_not_equal(a, b, 4096);
+    size_t bound = ZSTD_compressBound(size);
+    void *packed = malloc(bound);
+    size_t packed_size = ZSTD_compress(packed, bound, a, size, 3);
+    assert_false(ZSTD_isError(packed_size));
+    assert_true(packed_size >= size); /* zstd ratio 1.00: nothing to gain */
+    free(packed);
+    free(a);
+    free(b);
+    mlps_store_close(store);
+    io_test_remove_tree(dir);
+}
+
+static void memory_is_the_stated_bound(void **state)
+{
+    (void)state;
+    assert_int_equal(mlps_stream_write_memory(NULL), 4ull * 32 * 1024 * 1024);
+    assert_int_equal(mlps_stream_read_memory(NULL), 4ull * 128 * 1024 * 1024);
+    assert_int_equal(mlps_stream_write_memory(&small), 3ull * 64 * 1024);
+    assert_int_equal(mlps_stream_read_memory(&small), 2ull * 96 * 1024);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buffered_files_round_trip),
+        cmocka_unit_test(direct_files_round_trip),
+        cmocka_unit_test(files_differ_and_do_not_compress),
+        cmocka_unit_test(memory_is_the_stated_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
