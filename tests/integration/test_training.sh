@@ -163,8 +163,8 @@ datagen_and_run() {
         dataset.record_length_bytes="$record" dataset.record_length_bytes_stdev=0)
     expect_exit 0 mlps training datagen -m "$model" -np 2 -dd "$DATA" -rd "$RESULTS" \
         -p "${data_params[@]}" "${MPI[@]}"
-    expect_stdout_contains "$files files written"
-    expect_stdout_contains "0 already present"
+    expect_stdout_contains "datagen $model: $files files written"
+    expect_stdout_contains "), 0 already present"
     expect_file_names "$DATA/$model/train" img "$files" "$ext"
     expect_exit 0 mlps training run -m "$model" -g h100 -na 2 -cm 1 -dd "$DATA" -rd "$RESULTS" \
         -p "${data_params[@]}" reader.batch_size="$batch" train.epochs="$epochs" \
@@ -196,11 +196,11 @@ PY
 ) || fail "numpy loads the npz with x of (1024, 1024, 1) uint8" "(loaded)" "$problem"
 
 case_begin "resnet50 (tfrecord, 4 samples per file): datagen -np 2, run -na 2"
-datagen_and_run resnet50 tfrecord 8 4 65536 4 2 0.02 0.9
+datagen_and_run resnet50 tfrecord 8 4 65536 4 2 0.05 0.9
 expect_file_names "$DATA/resnet50/index/train" img 8 tfrecord.idx
 
 case_begin "cosmoflow (tfrecord, shuffle window 2): datagen -np 2, run -na 2"
-datagen_and_run cosmoflow tfrecord 16 1 262144 2 2 0.02 0.7 reader.read_threads=2
+datagen_and_run cosmoflow tfrecord 16 1 262144 2 2 0.05 0.7 reader.read_threads=2
 
 # --- datagen resumes ---
 
@@ -212,8 +212,8 @@ echo "half a file" >"$train/.img_05_of_16.npz.mlps-partial.1.0"
 expect_exit 0 mlps training datagen -m unet3d -np 2 -dd "$DATA" -rd "$RESULTS" \
     -p dataset.num_files_train=16 dataset.record_length_bytes=1048576 \
     dataset.record_length_bytes_stdev=0 "${MPI[@]}"
-expect_stdout_contains "1 files written"
-expect_stdout_contains "15 already present"
+expect_stdout_contains "datagen unet3d: 1 files written"
+expect_stdout_contains "), 15 already present"
 expect_file_names "$train" img 16 npz
 expect_eq "$(md5sum <"$train/img_05_of_16.npz")" "$before" "the rewritten file's content"
 
