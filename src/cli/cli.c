@@ -201,7 +201,7 @@ static int run_command(const mlps_program *program, const mlps_command *command,
 {
     char usage_name[128];
     snprintf(usage_name, sizeof usage_name, "mlps %s %s", program->name, command->name);
-    mlps_comm comm;
+    mlps_comm comm = {0};
     mlps_invocation inv = {.command = command, .usage_name = usage_name, .argc = argc - 3,
                            .argv = argv + 3, .full_argc = argc, .full_argv = argv, .comm = &comm};
     mlps_error err = {0};
@@ -218,13 +218,15 @@ static int run_command(const mlps_program *program, const mlps_command *command,
             status = run_loops(&inv, &err);
         }
         rank = comm.rank;
-        if (comm.initialized)
-            mlps_comm_finalize(&comm, NULL);
     }
     if (status != 0 && err.message[0])
         status = report(&err, rank);
     else if (status < 0)
         status = MLPS_EXIT_RUN_FAILED;
+    /* Only now: once another rank has exited with a failure the launcher may end the job, rank 0
+     * included, so rank 0 says why first. */
+    if (comm.initialized)
+        mlps_comm_finalize(&comm, NULL);
     mlps_args_free(&inv.args);
     return status;
 }

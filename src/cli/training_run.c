@@ -35,8 +35,21 @@ static const char *accelerator_of(const mlps_args *args)
     return mlps_args_string(args, "accelerator_type");
 }
 
-/* Before any job starts: the workload loads and names an implemented format, the batch fits the
- * data for this many accelerators. */
+/* The launcher looks for the dataset before it starts a job, so a missing file is one line
+ * from here rather than a failed job; inside a job (or a run of one process) rank 0 looks. */
+static int check_dataset_before_launch(const mlps_args *args, const mlps_workload *workload,
+                                       unsigned accelerators, mlps_error *err)
+{
+    if (accelerators <= 1 || mlps_comm_under_launcher() || mlps_args_flag(args, "what_if"))
+        return 0;
+    mlps_comm solo;
+    mlps_comm_init_solo(&solo);
+    return mlps_training_check_dataset(&solo, workload, err);
+}
+
+/* Before any job starts: the workload loads and names an implemented format, the data hold at
+ * least one step for this many accelerators, and (when a job is to be launched) the data
+ * folder holds every file. */
 static int check_run(const mlps_args *args, mlps_error *err)
 {
     mlps_workload workload;
@@ -52,11 +65,11 @@ static int check_run(const mlps_args *args, mlps_error *err)
     unsigned accelerators = 0;
     if (!rc)
         rc = run_process_count(args, &accelerators, err);
-    uint64_t steps = 0;
+    mlps_plan plan;
     if (!rc)
-        rc = mlps_plan_steps_for(workload.dataset.num_files_train *
-                                     workload.dataset.num_samples_per_file,
-                                 workload.reader.batch_size, accelerators, &steps, err);
+        rc = mlps_training_plan(&workload, accelerators, &plan, err);
+    if (!rc)
+        rc = check_dataset_before_launch(args, &workload, accelerators, err);
     mlps_workload_free(&workload);
     return rc;
 }

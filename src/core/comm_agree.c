@@ -39,6 +39,16 @@ static void compose_on_rank0(const mlps_comm *comm, const char *all, const size_
     memcpy(err->message, text, sizeof text);
 }
 
+/* Every rank takes the reported failure's exit status: the launcher ends the job with the status
+ * of whichever rank exits first, so they must all say the same. */
+static void share_exit_status(const mlps_comm *comm, mlps_error *err)
+{
+    int exit_status = err && err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED;
+    mlps_error comm_err = {0};
+    if (mlps_comm_broadcast(comm, &exit_status, sizeof exit_status, 0, &comm_err) == 0 && err)
+        err->exit_status = exit_status;
+}
+
 int mlps_comm_agree(const mlps_comm *comm, int rc, mlps_error *err)
 {
     uint64_t failed = rc != 0;
@@ -70,5 +80,6 @@ int mlps_comm_agree(const mlps_comm *comm, int rc, mlps_error *err)
         mlps_fail(err, rc ? rc : -ECANCELED, "%s", ""); /* rank 0 reports it */
     free(all);
     free(lengths);
+    share_exit_status(comm, err);
     return comm->rank == 0 && err ? err->code : (rc ? rc : -ECANCELED);
 }

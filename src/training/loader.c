@@ -26,6 +26,7 @@ typedef struct batch_slot {
 typedef struct open_file {
     uint64_t index;
     mlps_file *handle;
+    uint64_t expected_size; /* the size its layout was read from */
     unsigned inflight;
 } open_file;
 
@@ -86,7 +87,8 @@ uint64_t mlps_loader_buffer_bytes(const mlps_loader_config *config, size_t align
 
 /* --- one reader's I/O --- */
 
-static open_file *find_or_open(reader *r, uint64_t file, mlps_error *err)
+static open_file *find_or_open(reader *r, uint64_t file, uint64_t expected_size,
+                               mlps_error *err)
 {
     unsigned slots = r->loader->config.queue_depth + 1;
     open_file *free_entry = NULL;
@@ -105,6 +107,7 @@ static open_file *find_or_open(reader *r, uint64_t file, mlps_error *err)
         mlps_file_open(r->loader->config.store, name, MLPS_OPEN_READ, &free_entry->handle, err))
         return NULL;
     free_entry->index = file;
+    free_entry->expected_size = expected_size;
     free_entry->inflight = 0;
     return free_entry;
 }
@@ -117,26 +120,39 @@ static void release_file(reader *r, open_file *f)
     }
 }
 
-static int complete_request(reader *r, mlps_io_req *req, uint64_t file_size, mlps_error *err)
+/* Gives a request and its buffer back, whether it ran or was never submitted. */
+static void recycle_request(reader *r, mlps_io_req *req)
 {
     open_file *f = req->user;
-    int rc = 0;
-    /* A read may stop at end of file (an aligned read rounds past it). */
-    bool reached_end = req->result >= 0 && req->offset + (uint64_t)req->result >= file_size;
-    if (req->result < 0 || ((size_t)req->result != req->len && !reached_end))
-        rc = req->result < 0 ? mlps_io_req_fail(req, err)
-                             : mlps_fail(err, -EIO, "%s: short read at offset %llu",
-                                         mlps_file_uri(f->handle),
-                                         (unsigned long long)req->offset);
-    else
-        r->stats.bytes_read += (uint64_t)req->result;
-    r->stats.requests++;
-    mlps_hist_record(&r->stats.read_latency_ns, req->complete_ns - req->submit_ns);
     mlps_bufpool_put(r->pool, req->buf);
     req->buf = NULL;
     r->idle[r->idle_count++] = req;
     f->inflight--;
     release_file(r, f);
+}
+
+static int complete_request(reader *r, mlps_io_req *req, mlps_error *err)
+{
+    open_file *f = req->user;
+    int rc = 0;
+    /* A read may stop at the end of the file (an aligned read rounds past it), but only at the
+     * end the layout was read from: a file that shrank since is missing sample bytes. */
+    bool reached_end = req->result >= 0 &&
+                       req->offset + (uint64_t)req->result >= f->expected_size;
+    if (req->result < 0 || ((size_t)req->result != req->len && !reached_end))
+        rc = req->result < 0
+                 ? mlps_io_req_fail(req, err)
+                 : mlps_fail(err, -EIO,
+                             "%s: short read at offset %llu: %lld of %zu bytes (the file is "
+                             "shorter than the %llu bytes its structure was read from)",
+                             mlps_file_uri(f->handle), (unsigned long long)req->offset,
+                             (long long)req->result, req->len,
+                             (unsigned long long)f->expected_size);
+    else
+        r->stats.bytes_read += (uint64_t)req->result;
+    r->stats.requests++;
+    mlps_hist_record(&r->stats.read_latency_ns, req->complete_ns - req->submit_ns);
+    recycle_request(r, req);
     return rc;
 }
 
@@ -145,11 +161,14 @@ static int flush_pending(reader *r, mlps_error *err)
     if (r->pending_count == 0)
         return 0;
     int rc = mlps_ioq_submit(r->queue, r->pending, r->pending_count, err);
+    /* A refused submission submitted none of them. */
+    for (unsigned i = 0; rc && i < r->pending_count; i++)
+        recycle_request(r, r->pending[i]);
     r->pending_count = 0;
     return rc;
 }
 
-/* Reaps at least min_wait completions. file_size bounds the end-of-file tolerance. */
+/* Reaps at least min_wait completions. The first failure is the one reported. */
 static int reap(reader *r, unsigned min_wait, mlps_error *err)
 {
     mlps_io_req *done[r->loader->config.queue_depth];
@@ -158,25 +177,30 @@ static int reap(reader *r, unsigned min_wait, mlps_error *err)
         return count;
     int rc = 0;
     for (int i = 0; i < count; i++) {
-        open_file *f = done[i]->user;
-        int one = complete_request(r, done[i], mlps_file_size(f->handle), err);
+        int one = complete_request(r, done[i], rc ? NULL : err);
         if (!rc)
             rc = one;
     }
     return rc;
 }
 
+/* Completes every request, also after a failure, so none outlives its batch. */
 static int wait_all(reader *r, mlps_error *err)
 {
     int rc = flush_pending(r, err);
-    while (!rc && mlps_ioq_inflight(r->queue) > 0)
-        rc = reap(r, mlps_ioq_inflight(r->queue), err);
+    while (mlps_ioq_inflight(r->queue) > 0) {
+        unsigned before = mlps_ioq_inflight(r->queue);
+        int one = reap(r, before, rc ? NULL : err);
+        if (!rc)
+            rc = one;
+        if (mlps_ioq_inflight(r->queue) == before)
+            break; /* the queue itself failed: nothing more will complete */
+    }
     return rc;
 }
 
 /* Queues the reads that cover one extent, aligned for the store. */
-static int read_extent(reader *r, open_file *f, mlps_sample_extent extent, uint64_t file_size,
-                       mlps_error *err)
+static int read_extent(reader *r, open_file *f, mlps_sample_extent extent, mlps_error *err)
 {
     size_t alignment = r->loader->alignment;
     uint64_t start = extent.offset, end = extent.offset + extent.length;
@@ -184,7 +208,6 @@ static int read_extent(reader *r, open_file *f, mlps_sample_extent extent, uint6
         start -= start % alignment;
         end = (end + alignment - 1) / alignment * alignment;
     }
-    (void)file_size;
     for (uint64_t offset = start; offset < end;) {
         if (r->idle_count == 0) {
             int rc = flush_pending(r, err);
@@ -225,14 +248,14 @@ static int read_sample(reader *r, uint64_t epoch, uint64_t k, uint64_t *last_fil
     r->stats.sample_bytes += extent.length;
     *last_file = file;
     *last_extent = extent;
-    open_file *f = find_or_open(r, file, err);
+    open_file *f = find_or_open(r, file, file_size, err);
     if (!f)
         return err && err->code ? err->code : -EIO;
     open_file *previous = r->current;
     r->current = f;
     if (previous && previous != f)
         release_file(r, previous);
-    return read_extent(r, f, extent, file_size, err);
+    return read_extent(r, f, extent, err);
 }
 
 static int read_batch(reader *r, uint64_t epoch, uint64_t batch, uint64_t *sample_bytes,

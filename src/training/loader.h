@@ -35,7 +35,8 @@ typedef struct mlps_loader_config {
 
 typedef struct mlps_loader_stats {
     uint64_t bytes_read;    /* bytes transferred, including alignment padding */
-    uint64_t sample_bytes;  /* bytes of the samples themselves */
+    uint64_t sample_bytes;  /* bytes of the samples themselves (consecutive samples of a batch
+                               that share one extent, an npy array, count and are read once) */
     uint64_t samples;
     uint64_t requests;
     mlps_hist read_latency_ns;
@@ -49,7 +50,9 @@ void mlps_loader_destroy(mlps_loader *loader);
 
 /* Begins reading batch 0 of `epoch` onwards. */
 int mlps_loader_start_epoch(mlps_loader *loader, uint64_t epoch, mlps_error *err);
-/* Waits for the next batch of the epoch; *sample_bytes receives the bytes its samples hold. */
+/* Waits for the next batch of the epoch; *sample_bytes receives the bytes its samples hold
+ * (counted as in mlps_loader_stats). A batch that could not be read returns its error, naming
+ * the file (and the offset, for a file shorter than its structure says); later batches go on. */
 int mlps_loader_next_batch(mlps_loader *loader, uint64_t *sample_bytes, mlps_error *err);
 /* Ends the epoch: batches still being read are finished and dropped. */
 void mlps_loader_end_epoch(mlps_loader *loader);

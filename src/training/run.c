@@ -95,9 +95,10 @@ static int look_for_dataset(const trainer *t, mlps_error *err)
 /* --- set-up --- */
 
 /* The data folder as a store: direct:// when reader.odirect asks for O_DIRECT. */
-static int open_dataset_store(trainer *t, bool odirect, mlps_error *err)
+static int open_dataset_store(const mlps_workload *w, bool odirect, mlps_store **out,
+                              mlps_error *err)
 {
-    const char *folder = t->workload->dataset.data_folder;
+    const char *folder = w->dataset.data_folder;
     char uri[PATH_MAX + 16];
     if (odirect && !strstr(folder, "://")) {
         char absolute[PATH_MAX];
@@ -108,9 +109,33 @@ static int open_dataset_store(trainer *t, bool odirect, mlps_error *err)
     } else {
         snprintf(uri, sizeof uri, "%s", folder);
     }
-    int rc = mlps_store_open(uri, NULL, &t->store, err);
+    int rc = mlps_store_open(uri, NULL, out, err);
     if (rc)
         mlps_error_prefix(err, "dataset.data_folder: ");
+    return rc;
+}
+
+/* reader.odirect=true where the filesystem refuses O_DIRECT is a configuration error, said
+ * before the first step rather than by the first read. */
+static int check_direct_reads(const trainer *t, mlps_error *err)
+{
+    char first[PATH_MAX];
+    mlps_store *direct = NULL;
+    mlps_file *file = NULL;
+    int rc = mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, 0, first, sizeof first, err);
+    if (!rc)
+        rc = open_dataset_store(t->workload, true, &direct, err);
+    if (!rc)
+        rc = mlps_file_open(direct, first, MLPS_OPEN_READ, &file, err);
+    if (file)
+        mlps_file_close(file, NULL);
+    if (direct)
+        mlps_store_close(direct);
+    if (rc == -EINVAL)
+        return mlps_fail_usage(err, rc,
+                               "reader.odirect=true: the filesystem of %s does not support "
+                               "O_DIRECT; set reader.odirect=false",
+                               t->workload->dataset.data_folder);
     return rc;
 }
 
@@ -127,7 +152,7 @@ static int init_trainer(trainer *t, const mlps_comm *comm, const mlps_workload *
     mlps_workload_format_params(w, &t->params);
     mlps_datagen_layout(w, t->format, &t->layout);
     mlps_rng_stream(&t->compute_rng, w->train.seed, (uint64_t)comm->rank);
-    return open_dataset_store(t, odirect, err);
+    return open_dataset_store(w, odirect, &t->store, err);
 }
 
 static void close_trainer(trainer *t)
@@ -146,18 +171,20 @@ int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *work
     int rc = init_trainer(&t, comm, workload, &scratch, false, err);
     if (!rc && comm->rank == 0)
         rc = look_for_dataset(&t, err);
+    if (!rc && comm->rank == 0 && workload->reader.odirect)
+        rc = check_direct_reads(&t, err);
     close_trainer(&t);
     return mlps_comm_agree(comm, rc, err);
 }
 
-static int plan_run(trainer *t, mlps_error *err)
+int mlps_training_plan(const mlps_workload *w, uint32_t ranks, mlps_plan *plan,
+                       mlps_error *err)
 {
-    const mlps_workload *w = t->workload;
     mlps_order_params order = {
         .num_files = w->dataset.num_files_train,
         .samples_per_file = w->dataset.num_samples_per_file,
         .batch_size = w->reader.batch_size,
-        .ranks = (uint32_t)t->comm->size,
+        .ranks = ranks,
         .total_training_steps = w->train.total_training_steps > 0
                                     ? (uint64_t)w->train.total_training_steps : 0,
         .seed = w->train.seed,
@@ -166,7 +193,13 @@ static int plan_run(trainer *t, mlps_error *err)
         .sample_shuffle = w->reader.sample_shuffle != MLPS_SHUFFLE_OFF,
         .shuffle_size = w->reader.shuffle_size,
     };
-    int rc = mlps_plan_init(&t->result->plan, &order, err);
+    return mlps_plan_init(plan, &order, err);
+}
+
+static int plan_run(trainer *t, mlps_error *err)
+{
+    const mlps_workload *w = t->workload;
+    int rc = mlps_training_plan(w, (uint32_t)t->comm->size, &t->result->plan, err);
     t->result->window = (mlps_metric_window){
         .steps = t->result->plan.steps_per_epoch,
         .exclude_start_steps = w->metric.exclude_start_steps,
@@ -266,6 +299,7 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
     if (!rc)
         rc = mlps_epoch_record_start_block(record, steps, t->block_start_ns, mlps_wall_ns(),
                                            &block, err);
+    rc = mlps_comm_agree(t->comm, rc, err);
     t->epoch = epoch;
     t->compute_seconds = t->load_seconds = 0;
     t->bytes = 0;
@@ -296,9 +330,10 @@ static int run_epochs(trainer *t, mlps_error *err)
     uint64_t epochs = t->workload->train.epochs;
     mlps_training_result *result = t->result;
     result->epochs = calloc(epochs ? epochs : 1, sizeof *result->epochs);
-    if (!result->epochs)
-        return mlps_fail(err, -ENOMEM, "out of memory for %" PRIu64 " epochs", epochs);
-    int rc = 0;
+    int rc = result->epochs ? 0
+                            : mlps_fail(err, -ENOMEM, "out of memory for %" PRIu64 " epochs",
+                                        epochs);
+    rc = mlps_comm_agree(t->comm, rc, err);
     for (uint64_t e = 1; e <= epochs && !rc; e++) {
         rc = run_epoch(t, e, &result->epochs[e - 1], err);
         result->epoch_count = e;
@@ -354,8 +389,7 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
                             mlps_workload_record_bytes(workload);
     result->start_wall_ns = mlps_wall_ns();
     if (!rc)
-        rc = run_epochs(&t, err);
-    rc = mlps_comm_agree(comm, rc, err);
+        rc = run_epochs(&t, err); /* agreed at every step: all ranks stop together */
     result->end_wall_ns = mlps_wall_ns();
     if (!rc)
         rc = reduce_results(&t, err);

@@ -33,10 +33,16 @@ typedef struct mlps_training_result {
 } mlps_training_result;
 
 /* Checks before any I/O that the data folder holds every file the run reads; a missing file is
- * a usage error naming how many are missing, the first of them, and how to generate them.
- * Collective (rank 0 looks, every rank learns). */
+ * a usage error naming how many are missing, the first of them, and how to generate them. With
+ * reader.odirect, a filesystem that refuses O_DIRECT is a usage error too. Collective (rank 0
+ * looks, every rank learns). */
 int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *workload,
                                 mlps_error *err);
+
+/* The run's steps and sample order for `ranks` accelerators. Needs no job, so a launcher can
+ * refuse a workload whose data hold no step (usage errors naming the keys) before starting one. */
+int mlps_training_plan(const mlps_workload *workload, uint32_t ranks, mlps_plan *plan,
+                       mlps_error *err);
 
 /* Collective. */
 int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,

@@ -62,6 +62,16 @@ static void usage_errors_keep_their_exit_status_and_count_the_others(void **stat
     }
 }
 
+static void every_rank_takes_the_reported_exit_status(void **state)
+{
+    (void)state;
+    int last = job.size - 1;
+    mlps_error err = {0};
+    int rc = job.rank == last ? mlps_fail_usage(&err, -EINVAL, "bad key") : 0;
+    assert_int_not_equal(mlps_comm_agree(&job, rc, &err), 0);
+    assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
     mlps_error err = {0};
@@ -73,6 +83,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(all_succeeding_agree_on_success),
         cmocka_unit_test(one_failing_rank_fails_everyone_and_rank0_reports_it),
         cmocka_unit_test(usage_errors_keep_their_exit_status_and_count_the_others),
+        cmocka_unit_test(every_rank_takes_the_reported_exit_status),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     mlps_comm_finalize(&job, &err);
