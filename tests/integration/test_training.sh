@@ -277,6 +277,39 @@ else
     rm -rf "$shm_data"
 fi
 
+# The b200 workloads: parquet column mode (dlrm, flux) and encoded images (retinanet), scaled
+# down; each sample is read once per epoch across the two ranks.
+# b200_run MODEL FILES EPOCHS BATCH DATA_PARAMS...
+b200_run() {
+    local model=$1 files=$2 epochs=$3 batch=$4
+    shift 4
+    local params=(dataset.num_files_train="$files" "$@")
+    expect_exit 0 mlps training datagen -m "$model" -np 2 -dd "$DATA" -rd "$RESULTS" \
+        -p "${params[@]}" "${MPI[@]}"
+    expect_exit 0 mlps training run -m "$model" -g b200 -na 2 -cm 1 -dd "$DATA" -rd "$RESULTS" \
+        -p "${params[@]}" reader.batch_size="$batch" train.epochs="$epochs" \
+        train.computation_time=0.01 "${MPI[@]}"
+    local run_dir nspf steps
+    run_dir=$(the_newest_training_dir "$RESULTS" "$model" run)
+    nspf=$(json_get "$run_dir/summary.json" num_samples_per_file)
+    steps=$((files * nspf / (batch * 2)))
+    expect_json "$run_dir/summary.json" steps_per_epoch "$steps"
+    expect_json "$run_dir/summary.json" io.samples_read $((epochs * steps * batch * 2))
+    expect_json "$run_dir/training_$(basename "$run_dir" | cut -c1-15)_metadata.json" \
+        accelerator b200
+}
+
+case_begin "dlrm (parquet, 200 columns): datagen -np 2, run -na 2"
+b200_run dlrm 4 2 4096 dataset.num_samples_per_file=8192 dataset.parquet.row_group_size=2048
+expect_file_names "$DATA/dlrm/train" img 4 parquet
+
+case_begin "flux (parquet, list columns): datagen -np 2, run -na 2"
+b200_run flux 4 1 2 dataset.num_samples_per_file=4
+
+case_begin "retinanet (jpeg): datagen -np 2, run -na 2"
+b200_run retinanet 16 2 4 dataset.record_length_bytes=65536 dataset.record_length_bytes_stdev=0
+expect_file_names "$DATA/retinanet/train" img 16 jpeg
+
 case_begin "a truncated npz in the data folder: the run fails naming the file and the offset"
 truncate -s 1000 "$DATA/unet3d/train/img_06_of_16.npz"
 expect_exit 1 timeout 120 "$MLPS_BIN" training run -m unet3d -g h100 -na 2 -cm 1 -dd "$DATA" \
