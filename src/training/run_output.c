@@ -11,62 +11,11 @@
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/comm_agree.h"
+#include "core/host_summary.h"
 #include "core/log.h"
 #include "core/mkdirs.h"
 #include "core/results.h"
-#include "core/sysinfo.h"
 
-#define GIB 1073741824.0
-
-/* Per host (first rank of each host name): memory in GiB and logical cores. */
-static json_t *gather_hosts(const mlps_comm *comm, mlps_error *err)
-{
-    mlps_error host_err = {0};
-    json_t *mine = mlps_sysinfo_host_json(&host_err);
-    json_t *all = NULL;
-    int rc = mlps_comm_gather_json(comm, mine, &all, err);
-    json_decref(mine);
-    if (rc || !all)
-        return NULL;
-    json_t *cluster = mlps_sysinfo_cluster_json(all, comm->size > 1 ? "mpi" : "local");
-    json_decref(all);
-    return cluster;
-}
-
-static void add_host_keys(json_t *summary, json_t *cluster, const mlps_comm *comm,
-                          const mlps_training_result *result)
-{
-    json_t *hosts = json_object_get(cluster, "hosts");
-    json_t *memory_gb = json_array(), *cpu_count = json_array(), *caching = json_array();
-    double per_host_bytes = result->dataset_bytes * (double)comm->local_size / (double)comm->size;
-    for (size_t i = 0; i < json_array_size(hosts); i++) {
-        json_t *host = json_array_get(hosts, i);
-        double memory = (double)json_integer_value(
-            json_object_get(json_object_get(host, "memory"), "total"));
-        json_array_append_new(memory_gb, json_real(memory / GIB));
-        json_array_append_new(cpu_count, json_object_get(json_object_get(host, "cpu"),
-                                                         "num_logical_cores")
-                                             ? json_incref(json_object_get(
-                                                   json_object_get(host, "cpu"),
-                                                   "num_logical_cores"))
-                                             : json_null());
-        json_array_append_new(caching, json_integer(memory > per_host_bytes ? 1 : 0));
-        if (memory * 5 > per_host_bytes)
-            mlps_warn("host %s: its share of the dataset (%.2f GiB) is under 5x its memory "
-                      "(%.2f GiB); reads may come from the page cache, not the storage",
-                      json_string_value(json_object_get(host, "hostname")),
-                      per_host_bytes / GIB, memory / GIB);
-    }
-    json_t *first = json_array_get(hosts, 0);
-    json_object_set_new(summary, "num_hosts", json_integer(comm->node_count));
-    json_object_set(summary, "hostname", json_object_get(first, "hostname"));
-    json_object_set_new(summary, "host_cpu_count", cpu_count);
-    json_object_set(summary, "host_processor_name",
-                    json_object_get(json_object_get(first, "cpu"), "model"));
-    json_object_set_new(summary, "host_memory_GB", memory_gb);
-    json_object_set_new(summary, "data_size_per_host_GB", json_real(per_host_bytes / GIB));
-    json_object_set_new(summary, "potential_caching", caching);
-}
 
 static json_t *io_json(const mlps_training_result *result)
 {
@@ -88,7 +37,9 @@ static json_t *summary_json(const mlps_comm *comm, const mlps_workload *w,
     mlps_format_iso_local(result->end_wall_ns, end, sizeof end);
     json_t *summary = json_pack("{s:s, s:s, s:s, s:i}", "workload", w->model, "start", start,
                                 "end", end, "num_accelerators", comm->size);
-    add_host_keys(summary, cluster, comm, result);
+    mlps_host_summary_add(summary, cluster, comm->node_count,
+                          result->dataset_bytes * (double)comm->local_size / (double)comm->size,
+                          5.0, "share of the dataset");
     json_object_set_new(summary, "epochs", json_integer((json_int_t)result->epoch_count));
     json_object_set_new(summary, "steps_per_epoch",
                         json_integer((json_int_t)result->plan.steps_per_epoch));
@@ -169,7 +120,7 @@ int mlps_training_write_outputs(const mlps_comm *comm, const char *run_dir,
                                 mlps_error *err)
 {
     *report = NULL;
-    json_t *cluster = gather_hosts(comm, err);
+    json_t *cluster = mlps_host_summary_gather(comm, err);
     int rc = 0;
     if (comm->rank == 0)
         rc = write_rank0_files(comm, run_dir, workload, result, cluster, report, err);
