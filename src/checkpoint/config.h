@@ -31,6 +31,21 @@
  * llama3-8b, llama3-70b, llama3-405b, llama3-1t. */
 const char *const *mlps_checkpoint_models(size_t *count);
 
+/* What the rules allow for a model (spec 20 §1.1 and §2.3, the wrapper's LLM_ALLOWED_VALUES):
+ * CLOSED runs exactly closed_processes, or subset_processes in subset mode (not for 8B); OPEN
+ * runs a multiple of open_multiple. A subset run sets checkpoint.mode=subset and
+ * model.parallelism.data=subset_data (closed_processes / open_multiple). */
+typedef struct mlps_checkpoint_model_rules {
+    const char *model;          /* "llama3-405b" */
+    uint64_t closed_processes;  /* 8, 64, 512, 1024 */
+    uint64_t subset_processes;  /* 8; 0 when the model has no subset run (8B) */
+    uint64_t open_multiple;     /* "GPUs per DP instance": 8, 8, 256, 512 */
+    uint64_t subset_data;       /* 1, 8, 2, 2 */
+} mlps_checkpoint_model_rules;
+
+/* The rules of model, or NULL for a model that is not one of mlps_checkpoint_models. */
+const mlps_checkpoint_model_rules *mlps_checkpoint_rules_of(const char *model);
+
 /* <configs_dir>/checkpointing/<model with '-' as '_'>.yaml. An unknown model is a usage error
  * naming the nearest model and listing the valid ones. */
 int mlps_checkpoint_config_path(const char *model, const char *configs_dir, char *out,

@@ -1,5 +1,5 @@
-/* The MLPerf checkpointing models and where their workload files are: llama3-8b is
- * configs/checkpointing/llama3_8b.yaml, and so on. */
+/* The MLPerf checkpointing models, what the rules allow for each, and where their workload files
+ * are: llama3-8b is configs/checkpointing/llama3_8b.yaml, and so on. */
 #include "checkpoint/config.h"
 
 #include <errno.h>
@@ -17,13 +17,25 @@ const char *const *mlps_checkpoint_models(size_t *count)
     return models;
 }
 
-static bool is_model(const char *name)
+/* 8B's "GPUs per DP instance" is 8 although its TP x PP is 1, so its subset DP is 1: a subset
+ * run of 8B on fewer than 8 processes is refused (Comm size ... larger than 3D parallelism). */
+static const mlps_checkpoint_model_rules rules[] = {
+    {"llama3-8b", 8, 0, 8, 1},
+    {"llama3-70b", 64, 8, 8, 8},
+    {"llama3-405b", 512, 8, 256, 2},
+    {"llama3-1t", 1024, 8, 512, 2},
+};
+_Static_assert(sizeof rules / sizeof rules[0] == MODEL_COUNT, "one rules entry per model");
+
+const mlps_checkpoint_model_rules *mlps_checkpoint_rules_of(const char *model)
 {
-    for (size_t i = 0; i < MODEL_COUNT; i++)
-        if (strcmp(models[i], name) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; model && i < MODEL_COUNT; i++)
+        if (strcmp(rules[i].model, model) == 0)
+            return &rules[i];
+    return NULL;
 }
+
+static bool is_model(const char *name) { return mlps_checkpoint_rules_of(name) != NULL; }
 
 static int fail_unknown_model(const char *model, mlps_error *err)
 {

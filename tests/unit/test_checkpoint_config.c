@@ -165,6 +165,27 @@ static void test_every_shipped_config_loads(void **state)
     }
 }
 
+static void test_rules_of_each_model(void **state)
+{
+    (void)state;
+    size_t count;
+    const char *const *models = mlps_checkpoint_models(&count);
+    for (size_t i = 0; i < count; i++) {
+        const mlps_checkpoint_model_rules *r = mlps_checkpoint_rules_of(models[i]);
+        assert_non_null(r);
+        assert_string_equal(r->model, models[i]);
+        assert_int_equal(r->closed_processes, expected[i].closed_processes);
+        assert_int_equal(r->subset_data, r->closed_processes / r->open_multiple);
+    }
+    assert_int_equal(mlps_checkpoint_rules_of("llama3-8b")->subset_processes, 0);
+    assert_int_equal(mlps_checkpoint_rules_of("llama3-8b")->open_multiple, 8);
+    assert_int_equal(mlps_checkpoint_rules_of("llama3-405b")->open_multiple, 256);
+    assert_int_equal(mlps_checkpoint_rules_of("llama3-1t")->subset_data, 2);
+    assert_int_equal(mlps_checkpoint_rules_of("llama3-70b")->subset_data, 8);
+    assert_null(mlps_checkpoint_rules_of("llama3-7b"));
+    assert_null(mlps_checkpoint_rules_of(NULL));
+}
+
 /* ---- finding the files ---- */
 
 static void test_config_path_of_each_model(void **state)
@@ -448,6 +469,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shipped_config_loads),
+        cmocka_unit_test(test_rules_of_each_model),
         cmocka_unit_test(test_config_path_of_each_model),
         cmocka_unit_test(test_unknown_model_is_refused_with_a_suggestion),
         cmocka_unit_test(test_configs_folder_must_hold_checkpointing),
