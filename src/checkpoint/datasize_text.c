@@ -93,10 +93,6 @@ static void put_span_summary(const mlps_checkpoint_rank_span *s, FILE *out)
     uint64_t ranks = s->last_rank - s->first_rank + 1;
     fputs("  ", out);
     put_ranks(out, s->first_rank, s->last_rank);
-    if (s->role == MLPS_CHECKPOINT_ROLE_NOTHING) {
-        fputs(": nothing (ZeRO stage 0 keeps one copy, on the first TP x PP ranks)\n", out);
-        return;
-    }
     if (s->min_bytes == s->max_bytes)
         fprintf(out, ": %s GiB%s (%s B)", gib_text((double)s->min_bytes, 2).text,
                 each(s->first_rank, s->last_rank), count_text(s->min_bytes).text);
@@ -111,9 +107,23 @@ static void put_span_summary(const mlps_checkpoint_rank_span *s, FILE *out)
     fprintf(out, ": %s\n", mlps_checkpoint_role_name(s->role));
 }
 
+static void put_idle_span(const mlps_checkpoint_datasize *d, const mlps_checkpoint_rank_span *s,
+                          FILE *out)
+{
+    fputs("  ", out);
+    put_ranks(out, s->first_rank, s->last_rank);
+    fputs(d->layout.params.zero_stage == 0
+              ? ": nothing (ZeRO stage 0 keeps one copy, on the first TP x PP ranks)\n"
+              : ": nothing\n", out);
+}
+
 static void put_span(const mlps_checkpoint_datasize *d, const mlps_checkpoint_rank_span *s,
                      FILE *out)
 {
+    if (s->role == MLPS_CHECKPOINT_ROLE_NOTHING) {
+        put_idle_span(d, s, out);
+        return;
+    }
     put_span_summary(s, out);
     if (s->group_count < 2)
         return;
