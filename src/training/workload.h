@@ -20,19 +20,18 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/configs_dir.h"
 #include "core/error.h"
 #include "formats/format.h"
 #include "training/delay.h"
 
 /* ---- where workloads live ---- */
 
-/* The environment variable that names the configs folder (the one holding training/). */
-#define MLPS_CONFIG_DIR_ENV "MLPS_CONFIG_DIR"
-
-/* Finds the configs folder: $MLPS_CONFIG_DIR when set (it must hold training/); else the first
- * of <dir of the program>/../configs (a build tree inside the source tree), <dir of the
- * program>/../share/mlps/configs (an installed program) and the source tree's configs/ as this
- * file was compiled from, that holds training/. A usage error lists what was tried. */
+/* Finds the configs folder that holds training/ (mlps_configs_dir of core/configs_dir.h):
+ * $MLPS_CONFIG_DIR when set (it must hold training/); else the first of <dir of the
+ * program>/../configs (a build tree inside the source tree), <dir of the
+ * program>/../share/mlps/configs (an installed program) and the source tree's configs/ as it was
+ * compiled from, that holds training/. A usage error lists what was tried. */
 int mlps_workload_configs_dir(char *out, size_t size, mlps_error *err);
 
 /* The same search with the environment value and the program path given (NULL: not set, not

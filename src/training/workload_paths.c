@@ -1,20 +1,13 @@
-/* Where the shipped workload files are: the table of MLPerf training models and accelerators,
- * the file name of each pair, and the search for the configs folder.
- *
- * The folder is found without installing anything: a program built in build/ of the source tree
- * finds ../configs; an installed one finds ../share/mlps/configs; anything else (a test binary
- * run from elsewhere, a copied program) falls back to the source tree it was compiled from, and
- * MLPS_CONFIG_DIR overrides them all. */
+/* Where the shipped training workload files are: the table of MLPerf training models and
+ * accelerators, the file name of each pair, and the configs folder that holds training/ (found by
+ * the search every benchmark shares, core/configs_dir.h). */
 #include "training/workload.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "core/configs_dir.h"
 #include "core/suggest.h"
 
 static const mlps_workload_model models[] = {
@@ -88,80 +81,15 @@ int mlps_workload_config_path(const char *model, const char *accelerator, const 
     return 0;
 }
 
-/* ---- finding the configs folder ---- */
-
-static bool holds_training_configs(const char *dir)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    int n = snprintf(path, sizeof path, "%s/training", dir);
-    return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Copies dir to out, resolved to an absolute path when it can be. */
-static int give_dir(const char *dir, char *out, size_t size, mlps_error *err)
-{
-    char resolved[PATH_MAX];
-    const char *result = realpath(dir, resolved) ? resolved : dir;
-    if (strlen(result) >= size)
-        return mlps_fail_usage(err, -ENAMETOOLONG, "configs folder path '%s' is too long",
-                               result);
-    strcpy(out, result);
-    return 0;
-}
-
-/* The source tree's configs/: named by the build, else three levels above this file. */
-static void source_configs_dir(char *out, size_t size)
-{
-#ifdef MLPS_SOURCE_CONFIG_DIR
-    snprintf(out, size, "%s", MLPS_SOURCE_CONFIG_DIR);
-#else
-    const char *file = __FILE__;
-    const char *training = strstr(file, "src/training/");
-    if (file[0] == '/' && training)
-        snprintf(out, size, "%.*sconfigs", (int)(training - file), file);
-    else
-        out[0] = '\0';
-#endif
-}
-
-static void candidate(char *out, size_t size, const char *program_path, const char *suffix)
-{
-    out[0] = '\0';
-    if (!program_path)
-        return;
-    const char *slash = strrchr(program_path, '/');
-    if (slash)
-        snprintf(out, size, "%.*s/%s", (int)(slash - program_path), program_path, suffix);
-}
+/* ---- finding the configs folder: the shared search, for the training/ subfolder ---- */
 
 int mlps_workload_configs_dir_from(const char *env_value, const char *program_path, char *out,
                                    size_t size, mlps_error *err)
 {
-    if (env_value && *env_value) {
-        if (!holds_training_configs(env_value))
-            return mlps_fail_usage(err, -ENOENT, "%s='%s' does not hold a training/ folder of "
-                                   "workload configs", MLPS_CONFIG_DIR_ENV, env_value);
-        return give_dir(env_value, out, size, err);
-    }
-    char tries[3][PATH_MAX];
-    candidate(tries[0], sizeof tries[0], program_path, "../configs");
-    candidate(tries[1], sizeof tries[1], program_path, "../share/mlps/configs");
-    source_configs_dir(tries[2], sizeof tries[2]);
-    for (size_t i = 0; i < 3; i++)
-        if (tries[i][0] && holds_training_configs(tries[i]))
-            return give_dir(tries[i], out, size, err);
-    return mlps_fail_usage(err, -ENOENT, "cannot find the workload configs (tried '%s', '%s', "
-                           "'%s'); set %s to the folder that holds training/",
-                           tries[0], tries[1], tries[2], MLPS_CONFIG_DIR_ENV);
+    return mlps_configs_dir_from("training", env_value, program_path, out, size, err);
 }
 
 int mlps_workload_configs_dir(char *out, size_t size, mlps_error *err)
 {
-    char program[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
-    if (n >= 0)
-        program[n] = '\0';
-    return mlps_workload_configs_dir_from(getenv(MLPS_CONFIG_DIR_ENV), n >= 0 ? program : NULL,
-                                          out, size, err);
+    return mlps_configs_dir("training", out, size, err);
 }

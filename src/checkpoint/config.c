@@ -1,0 +1,68 @@
+/* Loading a checkpointing workload: the shipped file of a model, or one's own, with -p overrides
+ * applied in order, read into the typed view; and the checks that need the process count. */
+#include "checkpoint/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "core/configs_dir.h"
+
+static int resolve_path(const mlps_checkpoint_source *source, char *path, size_t size,
+                        mlps_error *err)
+{
+    if (source->file) {
+        if (strlen(source->file) >= size)
+            return mlps_fail_usage(err, -ENAMETOOLONG, "workload file path '%s' is too long",
+                                   source->file);
+        strcpy(path, source->file);
+        return 0;
+    }
+    if (!source->model)
+        return mlps_fail_usage(err, -EINVAL, "no workload given: name a model or a workload "
+                               "file");
+    char configs[PATH_MAX];
+    const char *dir = source->configs_dir;
+    if (!dir) {
+        int rc = mlps_configs_dir(MLPS_CHECKPOINT_CONFIGS_SUBFOLDER, configs, sizeof configs,
+                                  err);
+        if (rc != 0)
+            return rc;
+        dir = configs;
+    }
+    return mlps_checkpoint_config_path(source->model, dir, path, size, err);
+}
+
+static int load_config(const char *path, const mlps_checkpoint_source *source, mlps_config *cfg,
+                       mlps_error *err)
+{
+    int rc = mlps_config_load_file(cfg, path, err);
+    for (size_t i = 0; rc == 0 && i < source->override_count; i++)
+        rc = mlps_config_apply_override(cfg, source->overrides[i], err);
+    return rc;
+}
+
+int mlps_checkpoint_workload_load(const mlps_checkpoint_source *source,
+                                  mlps_checkpoint_workload *out, mlps_error *err)
+{
+    *out = (mlps_checkpoint_workload){0};
+    char path[PATH_MAX];
+    int rc = resolve_path(source, path, sizeof path, err);
+    if (rc != 0)
+        return rc;
+    mlps_config *cfg = mlps_config_new(mlps_checkpoint_schema());
+    if (!cfg)
+        return mlps_fail(err, -ENOMEM, "out of memory loading workload '%s'", path);
+    rc = load_config(path, source, cfg, err);
+    if (rc != 0) {
+        mlps_config_free(cfg);
+        return rc;
+    }
+    return mlps_checkpoint_workload_read(cfg, out, err);
+}
+
+int mlps_checkpoint_workload_validate(const mlps_checkpoint_workload *workload,
+                                      uint64_t comm_size, mlps_error *err)
+{
+    return mlps_checkpoint_params_check(&workload->params, comm_size, err);
+}
