@@ -14,9 +14,11 @@
 
 extern const mlps_program mlps_program_storage;
 extern const mlps_program mlps_program_training;
+extern const mlps_program mlps_program_checkpointing;
 
 static const mlps_program *const programs[] = {
     &mlps_program_training,
+    &mlps_program_checkpointing,
     &mlps_program_storage,
     NULL,
 };

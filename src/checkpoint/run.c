@@ -1,0 +1,300 @@
+/* The checkpointing run; see run.h. */
+#include "checkpoint/run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/comm_agree.h"
+#include "core/hist_reduce.h"
+#include "core/log.h"
+#include "core/units.h"
+
+typedef struct checkpointer {
+    const mlps_comm *comm;
+    const mlps_checkpoint_workload *workload;
+    const mlps_stream_options *streams;
+    mlps_checkpoint_result *result;
+    mlps_store *store;
+    mlps_checkpoint_file *files; /* this rank's files, in write order */
+    uint64_t file_count;
+} checkpointer;
+
+static int collect_file(const mlps_checkpoint_file *file, void *context)
+{
+    checkpointer *c = context;
+    c->files[c->file_count++] = *file;
+    return 0;
+}
+
+static int list_files(checkpointer *c, mlps_error *err)
+{
+    uint64_t rank = (uint64_t)c->comm->rank;
+    uint64_t count = mlps_checkpoint_rank_file_count(&c->result->layout, rank);
+    c->files = calloc(count ? count : 1, sizeof *c->files);
+    if (!c->files)
+        return mlps_fail(err, -ENOMEM, "out of memory for %" PRIu64 " file names", count);
+    return mlps_checkpoint_rank_files(&c->result->layout, rank, collect_file, c);
+}
+
+static int phase_alloc(mlps_checkpoint_phase *phase, size_t count, uint64_t bytes,
+                       mlps_error *err)
+{
+    phase->count = count;
+    phase->bytes = bytes;
+    mlps_hist_init(&phase->latency_ns);
+    size_t n = count ? count : 1;
+    phase->seconds = calloc(n, sizeof *phase->seconds);
+    phase->own_seconds = calloc(n, sizeof *phase->own_seconds);
+    phase->start_wall_ns = calloc(n, sizeof *phase->start_wall_ns);
+    phase->end_wall_ns = calloc(n, sizeof *phase->end_wall_ns);
+    if (!phase->seconds || !phase->own_seconds || !phase->start_wall_ns || !phase->end_wall_ns)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    return 0;
+}
+
+static void phase_free(mlps_checkpoint_phase *phase)
+{
+    free(phase->seconds);
+    free(phase->own_seconds);
+    free(phase->start_wall_ns);
+    free(phase->end_wall_ns);
+}
+
+static int file_path(uint64_t step, const char *name, char *out, size_t size, mlps_error *err)
+{
+    char folder[64];
+    int rc = mlps_checkpoint_step_name(step, folder, sizeof folder);
+    if (!rc && snprintf(out, size, "%s/%s", folder, name) >= (int)size)
+        rc = mlps_fail(err, -ENAMETOOLONG, "checkpoint file name too long: %s", name);
+    return rc;
+}
+
+/* --- one checkpoint --- */
+
+static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
+{
+    for (uint64_t i = 0; i < c->file_count; i++) {
+        char path[PATH_MAX];
+        int rc = file_path(step, c->files[i].name, path, sizeof path, err);
+        if (!rc)
+            rc = mlps_stream_write_file(c->store, path, c->files[i].bytes, c->streams, latency,
+                                        err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
+{
+    for (uint64_t i = 0; i < c->file_count; i++) {
+        char path[PATH_MAX];
+        int rc = file_path(step, c->files[i].name, path, sizeof path, err);
+        if (!rc)
+            rc = mlps_stream_read_file(c->store, path, c->files[i].bytes, c->streams, latency,
+                                       err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Rank 0, after every rank wrote the checkpoint: what it holds, for readers to check. */
+static int mark_complete(checkpointer *c, uint64_t step, mlps_error *err)
+{
+    char path[PATH_MAX];
+    int rc = file_path(step, MLPS_CHECKPOINT_COMPLETE_MARKER, path, sizeof path, err);
+    if (rc)
+        return rc;
+    char *text = NULL;
+    int len = asprintf(&text, "{\"model\": \"%s\", \"processes\": %d, \"files\": %" PRIu64
+                       ", \"bytes\": %" PRIu64 "}\n", c->workload->model_name, c->comm->size,
+                       c->result->totals.files, c->result->totals.bytes);
+    if (len < 0)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    mlps_file *file = NULL;
+    rc = mlps_file_open(c->store, path, MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_ATOMIC,
+                        &file, err);
+    if (!rc && (rc = mlps_file_pwrite_full(file, text, (size_t)len, 0, err)))
+        mlps_file_abort(file);
+    else if (!rc)
+        rc = mlps_file_close(file, err);
+    free(text);
+    return rc;
+}
+
+typedef int (*checkpoint_action)(checkpointer *c, uint64_t step, mlps_hist *latency,
+                                 mlps_error *err);
+
+/* Pause, start together, act, end when the slowest rank ends. */
+static int timed_checkpoint(checkpointer *c, mlps_checkpoint_phase *phase, const char *verb,
+                            uint64_t k, checkpoint_action action, mlps_error *err)
+{
+    mlps_sleep_until_ns(mlps_monotonic_ns() +
+                        mlps_seconds_to_ns(c->workload->checkpoint.time_between_seconds));
+    int rc = mlps_comm_barrier(c->comm, err);
+    if (rc)
+        return rc;
+    uint64_t start = mlps_monotonic_ns();
+    phase->start_wall_ns[k - 1] = mlps_wall_ns();
+    rc = action(c, k, &phase->latency_ns, err);
+    uint64_t own_end = mlps_monotonic_ns();
+    rc = mlps_comm_agree(c->comm, rc, err);
+    uint64_t end = mlps_monotonic_ns();
+    phase->end_wall_ns[k - 1] = mlps_wall_ns();
+    phase->own_seconds[k - 1] = mlps_ns_to_seconds(own_end - start);
+    phase->seconds[k - 1] = mlps_ns_to_seconds(end - start);
+    if (rc) {
+        mlps_error_prefix(err, "%s of checkpoint %" PRIu64 " failed: ", verb, k);
+        return rc;
+    }
+    if (c->comm->rank == 0) {
+        double gib = (double)phase->bytes / 1073741824.0;
+        mlps_info("%s %" PRIu64 "/%zu: %.2f GiB in %.2f s, %.2f GiB/s", verb, k, phase->count, gib,
+                  phase->seconds[k - 1], gib / phase->seconds[k - 1]);
+    }
+    return 0;
+}
+
+static int save_phase(checkpointer *c, mlps_error *err)
+{
+    mlps_checkpoint_phase *phase = &c->result->save;
+    for (uint64_t k = 1; k <= phase->count; k++) {
+        int rc = timed_checkpoint(c, phase, "save", k, save_files, err);
+        if (rc) {
+            mlps_error_prefix(err, "checkpoint global_epoch1_step%" PRIu64 " is incomplete (not "
+                                   "marked complete, never read): ", k);
+            return rc;
+        }
+        rc = c->comm->rank == 0 ? mark_complete(c, k, err) : 0;
+        if ((rc = mlps_comm_agree(c->comm, rc, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Before timing any read: every checkpoint to read is marked complete and this rank's files have
+ * their sizes. */
+static int check_readable(checkpointer *c, mlps_error *err)
+{
+    int rc = 0;
+    for (uint64_t k = 1; k <= c->result->load.count && !rc; k++) {
+        char path[PATH_MAX];
+        mlps_stat st;
+        rc = file_path(k, MLPS_CHECKPOINT_COMPLETE_MARKER, path, sizeof path, err);
+        if (!rc && mlps_store_stat(c->store, path, &st, NULL) != 0)
+            rc = mlps_fail_usage(err, -ENOENT,
+                                 "%s/global_epoch1_step%" PRIu64 " is not a complete checkpoint "
+                                 "(no %s): write it first (-ncw %" PRIu64 " or more)",
+                                 mlps_store_uri(c->store), k, MLPS_CHECKPOINT_COMPLETE_MARKER,
+                                 c->result->load.count);
+        for (uint64_t i = 0; !rc && i < c->file_count; i++) {
+            rc = file_path(k, c->files[i].name, path, sizeof path, err);
+            if (!rc && mlps_store_stat(c->store, path, &st, err) != 0)
+                rc = mlps_fail_usage(err, -ENOENT, "%s: missing: %s", mlps_store_uri(c->store),
+                                     path);
+            else if (!rc && st.size != c->files[i].bytes)
+                rc = mlps_fail_usage(err, -EINVAL,
+                                     "%s/%s has %" PRIu64 " bytes, not the %" PRIu64 " of this "
+                                     "model and process count", mlps_store_uri(c->store), path,
+                                     st.size, c->files[i].bytes);
+        }
+    }
+    return mlps_comm_agree(c->comm, rc, err);
+}
+
+static int load_phase(checkpointer *c, mlps_error *err)
+{
+    int rc = check_readable(c, err);
+    for (uint64_t k = 1; k <= c->result->load.count && !rc; k++)
+        rc = timed_checkpoint(c, &c->result->load, "load", k, load_files, err);
+    return rc;
+}
+
+/* --- the run --- */
+
+static int open_folder(checkpointer *c, mlps_error *err)
+{
+    const char *folder = c->workload->checkpoint.folder;
+    int rc = mlps_store_open(folder, NULL, &c->store, err);
+    if (!rc && c->comm->rank == 0 && c->result->save.count > 0)
+        rc = mlps_store_mkdirs(c->store, "", err);
+    if (rc)
+        mlps_error_prefix(err, "checkpoint.checkpoint_folder: ");
+    return mlps_comm_agree(c->comm, rc, err);
+}
+
+static int prepare(checkpointer *c, mlps_error *err)
+{
+    const mlps_checkpoint_workload *w = c->workload;
+    mlps_checkpoint_result *result = c->result;
+    int rc = mlps_checkpoint_workload_validate(w, (uint64_t)c->comm->size, err);
+    if (!rc)
+        rc = mlps_checkpoint_layout_init(&result->layout, &w->params, (uint64_t)c->comm->size, err);
+    if (!rc) {
+        mlps_checkpoint_totals_compute(&result->layout, &result->totals);
+        rc = list_files(c, err);
+    }
+    if (!rc)
+        rc = phase_alloc(&result->save, w->checkpoint.num_write, result->totals.bytes, err);
+    if (!rc)
+        rc = phase_alloc(&result->load, w->checkpoint.num_read, result->totals.bytes, err);
+    return rc;
+}
+
+static void state_memory(const checkpointer *c)
+{
+    if (c->comm->rank != 0)
+        return;
+    char write[32], read[32], size[32];
+    mlps_format_bytes(mlps_stream_write_memory(c->streams), write, sizeof write);
+    mlps_format_bytes(mlps_stream_read_memory(c->streams), read, sizeof read);
+    mlps_format_bytes(c->result->totals.bytes, size, sizeof size);
+    mlps_info("checkpoint of %s in %" PRIu64 " files; each rank streams through %s of write "
+              "buffers and %s of read buffers, whatever the size",
+              size, c->result->totals.files, write, read);
+}
+
+static int reduce(checkpointer *c, mlps_error *err)
+{
+    int rc = mlps_hist_reduce(c->comm, &c->result->save.latency_ns, err);
+    if (!rc)
+        rc = mlps_hist_reduce(c->comm, &c->result->load.latency_ns, err);
+    return rc;
+}
+
+int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *workload,
+                        const mlps_stream_options *streams, mlps_checkpoint_result *result,
+                        mlps_error *err)
+{
+    memset(result, 0, sizeof *result);
+    checkpointer c = {.comm = comm, .workload = workload, .streams = streams, .result = result};
+    int rc = mlps_comm_agree(comm, prepare(&c, err), err);
+    if (!rc)
+        rc = open_folder(&c, err);
+    if (!rc)
+        state_memory(&c);
+    result->start_wall_ns = mlps_wall_ns();
+    if (!rc)
+        rc = save_phase(&c, err);
+    if (!rc)
+        rc = load_phase(&c, err);
+    result->end_wall_ns = mlps_wall_ns();
+    if (!rc)
+        rc = reduce(&c, err);
+    free(c.files);
+    if (c.store)
+        mlps_store_close(c.store);
+    return rc;
+}
+
+void mlps_checkpoint_result_free(mlps_checkpoint_result *result)
+{
+    phase_free(&result->save);
+    phase_free(&result->load);
+    memset(result, 0, sizeof *result);
+}

@@ -1,0 +1,41 @@
+/* A checkpointing run on every rank (spec 20 §2): W checkpoints written, then R read back, each
+ * after an untimed pause, between a barrier that starts every rank together and a collective
+ * that ends only when the slowest rank has finished (and that carries failures, so all stop
+ * together). Every file is fsynced and published atomically; after all ranks have written a
+ * checkpoint, rank 0 marks it complete, and only complete checkpoints are read. */
+#ifndef MLPS_CHECKPOINT_RUN_H
+#define MLPS_CHECKPOINT_RUN_H
+
+#include <stdint.h>
+
+#include "checkpoint/config.h"
+#include "checkpoint/model.h"
+#include "checkpoint/stream.h"
+#include "core/comm.h"
+#include "core/hist.h"
+
+/* The marker rank 0 writes into a checkpoint's folder once every rank has written it. */
+#define MLPS_CHECKPOINT_COMPLETE_MARKER "mlps_checkpoint_complete.json"
+
+typedef struct mlps_checkpoint_phase {
+    size_t count;
+    double *seconds;       /* per checkpoint: barrier to the slowest rank's end */
+    double *own_seconds;   /* per checkpoint: this rank's own time */
+    uint64_t *start_wall_ns, *end_wall_ns;
+    mlps_hist latency_ns;  /* per request, merged over ranks at the end */
+    uint64_t bytes;        /* per checkpoint, all ranks */
+} mlps_checkpoint_phase;
+
+typedef struct mlps_checkpoint_result {
+    mlps_checkpoint_layout layout;
+    mlps_checkpoint_totals totals;
+    mlps_checkpoint_phase save, load;
+    uint64_t start_wall_ns, end_wall_ns;
+} mlps_checkpoint_result;
+
+int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *workload,
+                        const mlps_stream_options *streams, mlps_checkpoint_result *result,
+                        mlps_error *err);
+void mlps_checkpoint_result_free(mlps_checkpoint_result *result);
+
+#endif
