@@ -33,15 +33,6 @@ static int resolve_path(const mlps_checkpoint_source *source, char *path, size_t
     return mlps_checkpoint_config_path(source->model, dir, path, size, err);
 }
 
-static int load_config(const char *path, const mlps_checkpoint_source *source, mlps_config *cfg,
-                       mlps_error *err)
-{
-    int rc = mlps_config_load_file(cfg, path, err);
-    for (size_t i = 0; rc == 0 && i < source->override_count; i++)
-        rc = mlps_config_apply_override(cfg, source->overrides[i], err);
-    return rc;
-}
-
 int mlps_checkpoint_workload_load(const mlps_checkpoint_source *source,
                                   mlps_checkpoint_workload *out, mlps_error *err)
 {
@@ -50,14 +41,11 @@ int mlps_checkpoint_workload_load(const mlps_checkpoint_source *source,
     int rc = resolve_path(source, path, sizeof path, err);
     if (rc != 0)
         return rc;
-    mlps_config *cfg = mlps_config_new(mlps_checkpoint_schema());
-    if (!cfg)
-        return mlps_fail(err, -ENOMEM, "out of memory loading workload '%s'", path);
-    rc = load_config(path, source, cfg, err);
-    if (rc != 0) {
-        mlps_config_free(cfg);
+    mlps_config *cfg = NULL;
+    rc = mlps_config_load(mlps_checkpoint_schema(), path, source->overrides,
+                          source->override_count, &cfg, err);
+    if (rc != 0)
         return rc;
-    }
     return mlps_checkpoint_workload_read(cfg, out, err);
 }
 

@@ -70,6 +70,12 @@ int mlps_config_set(mlps_config *cfg, const char *key, const char *value, const 
 /* Applies "key=value"; the value is everything after the first '='. */
 int mlps_config_apply_override(mlps_config *cfg, const char *assignment, mlps_error *err);
 
+/* A new config over schema from the file at path with the overrides applied in order: what
+ * every benchmark does with its workload file and -p values. *out is NULL on error. */
+int mlps_config_load(const mlps_cfg_schema *schema, const char *path,
+                     const char *const *overrides, size_t override_count, mlps_config **out,
+                     mlps_error *err);
+
 /* Typed reads: the value set by file or override, else the schema default, else 0 / false /
  * NULL. Asking for a key outside the schema, or an INT or BOOL from a key of another type,
  * is a programming error and aborts. get_double also reads INT keys; get_string reads any

@@ -155,3 +155,20 @@ int mlps_config_load_file(mlps_config *cfg, const char *path, mlps_error *err)
     fclose(fp);
     return rc;
 }
+
+int mlps_config_load(const mlps_cfg_schema *schema, const char *path,
+                     const char *const *overrides, size_t override_count, mlps_config **out,
+                     mlps_error *err)
+{
+    *out = mlps_config_new(schema);
+    if (!*out)
+        return mlps_fail(err, -ENOMEM, "out of memory loading workload '%s'", path);
+    int rc = mlps_config_load_file(*out, path, err);
+    for (size_t i = 0; rc == 0 && i < override_count; i++)
+        rc = mlps_config_apply_override(*out, overrides[i], err);
+    if (rc) {
+        mlps_config_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
