@@ -11,9 +11,12 @@
 #include "core/comm_agree.h"
 #include "core/hist_reduce.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/units.h"
 
 typedef struct checkpointer {
+    mlps_progress progress; /* rank 0's own bytes over the phase */
+    mlps_hist *file_latency;
     const mlps_comm *comm;
     const mlps_checkpoint_workload *workload;
     const mlps_stream_options *streams;
@@ -46,6 +49,7 @@ static int phase_alloc(mlps_checkpoint_phase *phase, size_t count, uint64_t byte
     phase->count = count;
     phase->bytes = bytes;
     mlps_hist_init(&phase->latency_ns);
+    mlps_hist_init(&phase->file_latency_ns);
     size_t n = count ? count : 1;
     phase->seconds = calloc(n, sizeof *phase->seconds);
     phase->own_seconds = calloc(n, sizeof *phase->own_seconds);
@@ -75,32 +79,50 @@ static int file_path(uint64_t step, const char *name, char *out, size_t size, ml
 
 /* --- one checkpoint --- */
 
-static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
+typedef int (*file_stream)(mlps_store *store, const char *path, uint64_t bytes,
+                           const mlps_stream_options *options, mlps_hist *latency,
+                           mlps_error *err);
+
+/* This rank's files of one checkpoint, in order, each timed as a whole too. */
+static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps_hist *latency,
+                        mlps_error *err)
 {
     for (uint64_t i = 0; i < c->file_count; i++) {
         char path[PATH_MAX];
         int rc = file_path(step, c->files[i].name, path, sizeof path, err);
+        uint64_t start = mlps_monotonic_ns();
         if (!rc)
-            rc = mlps_stream_write_file(c->store, path, c->files[i].bytes, c->streams, latency,
-                                        err);
+            rc = stream(c->store, path, c->files[i].bytes, c->streams, latency, err);
         if (rc)
             return rc;
+        mlps_hist_record(c->file_latency, mlps_monotonic_ns() - start);
+        mlps_progress_add(&c->progress, c->files[i].bytes);
+        mlps_progress_tick(&c->progress);
     }
     return 0;
 }
 
+static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
+{
+    return stream_files(c, step, mlps_stream_write_file, latency, err);
+}
+
 static int load_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    for (uint64_t i = 0; i < c->file_count; i++) {
-        char path[PATH_MAX];
-        int rc = file_path(step, c->files[i].name, path, sizeof path, err);
-        if (!rc)
-            rc = mlps_stream_read_file(c->store, path, c->files[i].bytes, c->streams, latency,
-                                       err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return stream_files(c, step, mlps_stream_read_file, latency, err);
+}
+
+/* Rank 0's progress over a phase: its own bytes of every checkpoint of the phase. */
+static void start_progress(checkpointer *c, mlps_checkpoint_phase *phase, const char *verb)
+{
+    uint64_t mine = 0;
+    for (uint64_t i = 0; i < c->file_count; i++)
+        mine += c->files[i].bytes;
+    char label[48];
+    snprintf(label, sizeof label, "%s (rank 0's files)", verb);
+    mlps_progress_start(&c->progress, label, MLPS_PROGRESS_BYTES, NULL, mine * phase->count,
+                        c->comm->rank == 0 && phase->count > 0, -1);
+    c->file_latency = &phase->file_latency_ns;
 }
 
 /* Rank 0, after every rank wrote the checkpoint: what it holds, for readers to check. */
@@ -163,6 +185,7 @@ static int timed_checkpoint(checkpointer *c, mlps_checkpoint_phase *phase, const
 static int save_phase(checkpointer *c, mlps_error *err)
 {
     mlps_checkpoint_phase *phase = &c->result->save;
+    start_progress(c, phase, "save");
     for (uint64_t k = 1; k <= phase->count; k++) {
         int rc = timed_checkpoint(c, phase, "save", k, save_files, err);
         if (rc) {
@@ -210,6 +233,7 @@ static int check_readable(checkpointer *c, mlps_error *err)
 static int load_phase(checkpointer *c, mlps_error *err)
 {
     int rc = check_readable(c, err);
+    start_progress(c, &c->result->load, "load");
     for (uint64_t k = 1; k <= c->result->load.count && !rc; k++)
         rc = timed_checkpoint(c, &c->result->load, "load", k, load_files, err);
     return rc;
@@ -264,6 +288,10 @@ static int reduce(checkpointer *c, mlps_error *err)
     int rc = mlps_hist_reduce(c->comm, &c->result->save.latency_ns, err);
     if (!rc)
         rc = mlps_hist_reduce(c->comm, &c->result->load.latency_ns, err);
+    if (!rc)
+        rc = mlps_hist_reduce(c->comm, &c->result->save.file_latency_ns, err);
+    if (!rc)
+        rc = mlps_hist_reduce(c->comm, &c->result->load.file_latency_ns, err);
     return rc;
 }
 

@@ -23,6 +23,7 @@ typedef struct mlps_checkpoint_phase {
     double *own_seconds;   /* per checkpoint: this rank's own time */
     uint64_t *start_wall_ns, *end_wall_ns;
     mlps_hist latency_ns;  /* per request, merged over ranks at the end */
+    mlps_hist file_latency_ns; /* per file (open to durable close), merged over ranks */
     uint64_t bytes;        /* per checkpoint, all ranks */
 } mlps_checkpoint_phase;
 

@@ -68,8 +68,10 @@ static void add_phase_metrics(json_t *metric, const char *prefix,
     json_object_set_new(metric, key, per);
     snprintf(key, sizeof key, "%s_checkpoint_io_GB_per_second", prefix);
     json_object_set_new(metric, key, per_rate);
-    snprintf(key, sizeof key, "%s_checkpoint_latency", prefix);
+    snprintf(key, sizeof key, "%s_checkpoint_request_latency", prefix);
     json_object_set_new(metric, key, mlps_hist_to_json(&phase->latency_ns, 1e-6, "_ms"));
+    snprintf(key, sizeof key, "%s_checkpoint_file_latency", prefix);
+    json_object_set_new(metric, key, mlps_hist_to_json(&phase->file_latency_ns, 1e-6, "_ms"));
     free(rates);
 }
 
