@@ -141,11 +141,14 @@ const char *mlps_shuffle_name(mlps_shuffle shuffle)
 
 /* ---- strings ---- */
 
-/* DLIO strips trailing slashes from folders ("data/unet3d/" names "data/unet3d"). */
+/* DLIO strips trailing slashes from folders ("data/unet3d/" names "data/unet3d"); the slashes
+ * of a bare URI root ("null://", "file:///") stay. */
 static char *strip_trailing_slashes(const char *path)
 {
     size_t length = strlen(path);
-    while (length > 1 && path[length - 1] == '/')
+    const char *scheme_end = strstr(path, "://");
+    size_t keep = scheme_end ? (size_t)(scheme_end - path) + 3 : 1;
+    while (length > keep && path[length - 1] == '/')
         length--;
     return strndup(path, length);
 }
