@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libfyaml-dev libjansson-dev liburing-dev zlib1g-dev libzstd-dev
+  libcurl4-openssl-dev libxml2-dev
   libopenmpi-dev openmpi-bin
   libhdf5-dev libjpeg-dev libpng-dev
   libcmocka-dev zstd fio python3 python3-numpy python3-h5py python3-pil

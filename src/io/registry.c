@@ -8,11 +8,13 @@
 extern const mlps_backend mlps_backend_file;
 extern const mlps_backend mlps_backend_direct;
 extern const mlps_backend mlps_backend_null;
+extern const mlps_backend mlps_backend_s3;
 
 static const mlps_backend *const backends[] = {
     &mlps_backend_file,
     &mlps_backend_direct,
     &mlps_backend_null,
+    &mlps_backend_s3,
 };
 
 #define BACKEND_COUNT (sizeof backends / sizeof backends[0])
