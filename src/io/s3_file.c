@@ -212,15 +212,20 @@ static void abort_upload(s3_file *f)
     mlps_error err;
     mlps_error_clear(&err);
     int rc = -ENOMEM;
+    long status = 0;
     if (query) {
         mlps_s3_request request = {.method = "DELETE",
                                    .operation = "abort (AbortMultipartUpload)",
                                    .uri = f->base.uri, .key = f->key, .query = query};
         mlps_s3_response response;
         rc = mlps_s3_perform(f->base.store, &request, &response, &err);
+        status = response.status;
         mlps_s3_response_free(&response);
     }
-    if (rc < 0)
+    /* A server without AbortMultipartUpload (405, 501) keeps the parts, never an object. */
+    if (rc < 0 && (status == 405 || status == 501))
+        mlps_debug("%s; the uploaded parts never became an object", err.message);
+    else if (rc < 0)
         mlps_warn("%s", query ? err.message : "abort: out of memory");
     free(query);
 }
