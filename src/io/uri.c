@@ -61,7 +61,7 @@ int mlps_uri_parse(const char *uri, const mlps_backend **backend, char **root, c
     if (!uri || !uri[0])
         return mlps_fail_usage(err, -EINVAL,
                                "empty storage URI; give file:///abs/path, direct:///abs/path, "
-                               "null:// or a path");
+                               "null://, s3://bucket/prefix or a path");
     size_t len = scheme_length(uri);
     const char *location = len ? uri + len + 3 : uri;
     *backend = len ? mlps_backend_find(uri, len) : mlps_backend_find("file", 4);

@@ -115,8 +115,8 @@ expect_usage_error "--mpi-bin: invalid choice 'mpirn'" "did you mean 'mpirun'?" 
     -u "$DATA" -rd "$RESULTS" --mpi-bin mpirn
 
 case_begin "an unknown URI scheme is a usage error before the run starts"
-expect_usage_error "unknown storage URI scheme 's3'" "valid: file://, direct://, null://" -- \
-    -u s3://bucket/x -rd "$RESULTS" "${SMALL[@]}"
+expect_usage_error "unknown storage URI scheme 'gs'" "valid: file://, direct://, null://, s3://" -- \
+    -u gs://bucket/x -rd "$RESULTS" "${SMALL[@]}"
 
 case_begin "usage errors with -np 2 are found before mpirun is launched: one line, exit 2"
 expect_usage_error "unknown config key 'workload.iodepht'" -- -u "$DATA" -rd "$RESULTS" \

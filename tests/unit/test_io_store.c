@@ -47,7 +47,7 @@ static void test_unknown_scheme_names_the_valid_ones(void **state)
     assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
     assert_string_equal(err.message,
                         "unknown storage URI scheme 'foo' in 'foo://x'; valid: file://, "
-                        "direct://, null://");
+                        "direct://, null://, s3://");
 }
 
 static void test_scheme_without_absolute_path_is_a_usage_error(void **state)
