@@ -1,0 +1,69 @@
+# An S3 server for the tests and benches of s3://: s3rver (npm, pinned version, installed into a
+# prefix of the build directory) on 127.0.0.1, a free port and a scratch directory. Sourced; it
+# needs node and npm, nothing of lib.sh, so bench scripts can use it too.
+#   s3rver_install PREFIX LOG        0 installed, 1 install failed, 2 npm registry unreachable
+#   s3rver_start PREFIX DIR LOG BUCKET...
+#                                    starts the server, waits for its port, sets S3RVER_PID and
+#                                    S3RVER_PORT and exports the AWS_* variables mlps reads
+#   s3rver_stop                      stops it (safe to call twice or when it never started)
+#   s3rver_free_port                 prints a TCP port nobody listens on
+
+S3RVER_VERSION=3.7.1
+S3RVER_PID=""
+S3RVER_PORT=""
+
+s3rver_installed_version() {
+    node -e "console.log(require('$1/node_modules/s3rver/package.json').version)" \
+        2>/dev/null || true
+}
+
+s3rver_install() {
+    local prefix=$1 log=$2
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
+        echo "node and npm are needed for the S3 server (scripts/install-deps.sh)" >"$log"
+        return 1
+    }
+    [[ "$(s3rver_installed_version "$prefix")" == "$S3RVER_VERSION" ]] && return 0
+    npm install --prefix "$prefix" --no-audit --no-fund "s3rver@$S3RVER_VERSION" >"$log" 2>&1 &&
+        return 0
+    npm ping >/dev/null 2>&1 || return 2
+    return 1
+}
+
+s3rver_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+s3rver_start() {
+    local prefix=$1 dir=$2 log=$3
+    shift 3
+    local buckets=() bucket
+    for bucket in "$@"; do buckets+=(--configure-bucket "$bucket"); done
+    S3RVER_PORT=$(s3rver_free_port)
+    mkdir -p "$dir"
+    # s3rver makes its continuation tokens with DES, which Node's OpenSSL 3 keeps in the legacy
+    # provider: without it every truncated listing page is a 500.
+    NODE_OPTIONS=--openssl-legacy-provider "$prefix/node_modules/.bin/s3rver" --directory "$dir" \
+        --port "$S3RVER_PORT" --address 127.0.0.1 --silent "${buckets[@]}" >"$log" 2>&1 &
+    S3RVER_PID=$!
+    local _
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket; socket.create_connection(('127.0.0.1', $S3RVER_PORT), 0.2)" \
+            2>/dev/null; then
+            break
+        fi
+        kill -0 "$S3RVER_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    # s3rver checks signatures against its own fixed key pair.
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$S3RVER_PORT"
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+}
+
+s3rver_stop() {
+    if [[ -n "$S3RVER_PID" ]]; then
+        kill "$S3RVER_PID" 2>/dev/null || true
+        wait "$S3RVER_PID" 2>/dev/null || true
+        S3RVER_PID=""
+    fi
+}
