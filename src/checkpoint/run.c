@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/units.h"
+#include "io/s3.h"
 
 typedef struct checkpointer {
     mlps_progress progress; /* rank 0's own bytes over the phase */
@@ -292,6 +293,11 @@ static int reduce(checkpointer *c, mlps_error *err)
         rc = mlps_hist_reduce(c->comm, &c->result->save.file_latency_ns, err);
     if (!rc)
         rc = mlps_hist_reduce(c->comm, &c->result->load.file_latency_ns, err);
+    uint64_t retries = mlps_store_s3_retries(c->store);
+    if (!rc)
+        rc = mlps_comm_sum_u64(c->comm, &retries, 1, err);
+    c->result->s3_retries = retries;
+    c->result->folder_on_s3 = strcmp(mlps_store_scheme(c->store), "s3") == 0;
     return rc;
 }
 

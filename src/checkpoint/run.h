@@ -6,6 +6,7 @@
 #ifndef MLPS_CHECKPOINT_RUN_H
 #define MLPS_CHECKPOINT_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "checkpoint/config.h"
@@ -32,6 +33,8 @@ typedef struct mlps_checkpoint_result {
     mlps_checkpoint_totals totals;
     mlps_checkpoint_phase save, load;
     uint64_t start_wall_ns, end_wall_ns;
+    bool folder_on_s3;    /* the checkpoint folder is an s3:// store */
+    uint64_t s3_retries;  /* over all ranks: requests the s3:// store had to try again */
 } mlps_checkpoint_result;
 
 int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *workload,

@@ -96,6 +96,8 @@ static json_t *summary_json(const mlps_comm *comm, const mlps_checkpoint_result 
     json_object_set_new(metric, "checkpoint_size_GB", json_real(mlps_checkpoint_size_gib(&result->totals)));
     json_object_set_new(metric, "checkpoint_size_bytes", json_integer((json_int_t)result->totals.bytes));
     json_object_set_new(metric, "checkpoint_files", json_integer((json_int_t)result->totals.files));
+    if (result->folder_on_s3)
+        json_object_set_new(metric, "s3_retries", json_integer((json_int_t)result->s3_retries));
     json_object_set_new(summary, "metric", metric);
     return summary;
 }

@@ -172,6 +172,8 @@ static int check_folders(const mlps_args *args, mlps_error *err)
     if (!root && !(root = mlps_default_results_root(results_buf, sizeof results_buf, NULL)))
         return 0;
     const char *cf = mlps_args_string(args, "checkpoint_folder");
+    if (strstr(cf, "://"))
+        return 0; /* a URI (s3://, null://, file://) is not compared with local paths */
     if (!realpath(cf, folder) || !realpath(root, results))
         return 0; /* not there yet: cannot be the same */
     size_t f = strlen(folder), r = strlen(results);

@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/units.h"
+#include "io/s3.h"
 #include "training/datagen.h"
 
 /* What the step loop needs while it runs. */
@@ -274,10 +275,18 @@ static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
     return mlps_comm_agree(t->comm, rc, err);
 }
 
+/* Only the file schemes read through this host's page cache; an object store's data never
+ * lands there, so dropping it would only cost the other processes their caches. */
+static bool data_is_in_host_cache(const trainer *t)
+{
+    const char *scheme = mlps_store_scheme(t->store);
+    return strcmp(scheme, "file") == 0 || strcmp(scheme, "direct") == 0;
+}
+
 /* One rank per host drops the host's page cache, so the epoch reads from the storage. */
 static void drop_host_cache(trainer *t)
 {
-    if (!t->drop_caches || t->comm->local_rank != 0)
+    if (!t->drop_caches || t->comm->local_rank != 0 || !data_is_in_host_cache(t))
         return;
     mlps_error err = {0};
     if (mlps_drop_host_cache(&err) != 0 && !t->warned_drop_refused) {
@@ -358,16 +367,18 @@ static int reduce_results(trainer *t, mlps_error *err)
     free(per_epoch);
     mlps_loader_stats_merged(t->loader, &result->rank_io);
     result->io = result->rank_io;
-    uint64_t counts[4] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
-                          result->io.requests};
+    uint64_t counts[5] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
+                          result->io.requests, mlps_store_s3_retries(t->store)};
     if (!rc)
-        rc = mlps_comm_sum_u64(t->comm, counts, 4, err);
+        rc = mlps_comm_sum_u64(t->comm, counts, 5, err);
     if (!rc)
         rc = mlps_hist_reduce(t->comm, &result->io.read_latency_ns, err);
     result->io.bytes_read = counts[0];
     result->io.sample_bytes = counts[1];
     result->io.samples = counts[2];
     result->io.requests = counts[3];
+    result->s3_retries = counts[4];
+    result->data_on_s3 = strcmp(mlps_store_scheme(t->store), "s3") == 0;
     return rc;
 }
 
@@ -379,6 +390,9 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
     trainer t;
     int rc = init_trainer(&t, comm, workload, result, workload->reader.odirect, err);
     t.drop_caches = options && options->drop_caches;
+    if (!rc && t.drop_caches && comm->rank == 0 && !data_is_in_host_cache(&t))
+        mlps_info("--drop-caches: %s is not read through the page cache; nothing to drop",
+                  mlps_store_uri(t.store));
     if (!rc)
         rc = plan_run(&t, err);
     if (!rc)

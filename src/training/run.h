@@ -29,6 +29,8 @@ typedef struct mlps_training_result {
     mlps_loader_stats io;      /* over all ranks: bytes, requests, read latency */
     mlps_loader_stats rank_io; /* this rank's own */
     double dataset_bytes;      /* num_files_train x samples per file x record size */
+    bool data_on_s3;           /* the data folder is an s3:// store */
+    uint64_t s3_retries;       /* over all ranks: requests the s3:// store had to try again */
     uint64_t start_wall_ns, end_wall_ns;
 } mlps_training_result;
 

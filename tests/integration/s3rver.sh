@@ -24,8 +24,10 @@ s3rver_install() {
         return 1
     }
     [[ "$(s3rver_installed_version "$prefix")" == "$S3RVER_VERSION" ]] && return 0
-    npm install --prefix "$prefix" --no-audit --no-fund "s3rver@$S3RVER_VERSION" >"$log" 2>&1 &&
-        return 0
+    # Scripts that ctest runs side by side share the prefix: one installs at a time.
+    mkdir -p "$prefix"
+    flock "$prefix/.install-lock" npm install --prefix "$prefix" --no-audit --no-fund \
+        "s3rver@$S3RVER_VERSION" >"$log" 2>&1 && return 0
     npm ping >/dev/null 2>&1 || return 2
     return 1
 }
