@@ -3,7 +3,8 @@
 # unet3d (npz) and resnet50 (tfrecord with its .idx companions), checking the objects written
 # against the same dataset on local files and the samples read and retries in summary.json; a
 # run on an empty prefix refused with the count of missing files; and a checkpointing run whose
-# objects have the sizes `mlps checkpointing datasize` plans.
+# objects have the sizes `mlps checkpointing datasize` plans. A proxy that answers every third
+# ranged GET with 503 SlowDown checks that the retries a run made are the ones it reports.
 source "$MLPS_SOURCE_DIR/tests/integration/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
 
@@ -12,7 +13,25 @@ BUCKET=bench
 SERVER_DIR="$SCRATCH/s3rver"
 RESULTS="$SCRATCH/results"
 MPI=(--allow-run-as-root --oversubscribe)
-trap 'status=$?; s3rver_stop; (exit $status); finish' EXIT
+PROXY_PID=""
+stop_proxy() {
+    if [[ -n "$PROXY_PID" ]]; then
+        kill "$PROXY_PID" 2>/dev/null || true
+        wait "$PROXY_PID" 2>/dev/null || true
+        PROXY_PID=""
+    fi
+}
+# start_proxy: the flaky proxy in front of s3rver, failing every third ranged GET.
+start_proxy() {
+    rm -f "$SCRATCH/proxy.port"
+    python3 "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" 3 \
+        "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" 2>"$SCRATCH/proxy.log" &
+    PROXY_PID=$!
+    local _
+    for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done
+    [[ -s "$SCRATCH/proxy.port" ]] || fail "the proxy listens" "a port" "$(cat "$SCRATCH/proxy.log")"
+}
+trap 'status=$?; stop_proxy; s3rver_stop; (exit $status); finish' EXIT
 
 install_status=0
 s3rver_install "$NPM_PREFIX" "$SCRATCH/npm.log" || install_status=$?
@@ -89,6 +108,19 @@ train() {
 }
 
 train unet3d 8 1 1048576 1048576 2
+case_begin "training run through a server that asks to slow down: the retries are reported"
+start_proxy
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 mlps training run \
+    -m unet3d -g h100 -na 2 -cm 1 -dd "s3://$BUCKET/data" -p dataset.num_files_train=8 \
+    dataset.record_length_bytes=1048576 dataset.record_length_bytes_stdev=0 reader.batch_size=2 \
+    train.epochs=1 train.computation_time=0 -rd "$RESULTS" "${MPI[@]}"
+stop_proxy
+SUMMARY="$(newest_dir "$RESULTS/training/unet3d/run")/summary.json"
+expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
+expect_eq "$(json_get "$SUMMARY" io.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
+    "io.s3_retries (the SlowDown answers the proxy gave)"
+expect_eq "$(json_get "$SUMMARY" io.samples_read)" 8 "io.samples_read despite the retries"
+
 train resnet50 4 8 65536 $((65536 + 60)) 4 # a tf.Example in a TFRecord frame
 case_begin "resnet50's index files are objects"
 expect_eq "$(object_keys data/resnet50/index | wc -l)" 4 "number of .idx objects"
@@ -121,3 +153,14 @@ expect_eq "$(json_get "$SUMMARY" metric.checkpoint_files)" 4 "checkpoint_files"
 expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" 0 "metric.s3_retries"
 expect_eq "$(json_get "$SUMMARY" metric.load_checkpoint_duration_seconds | tr -d '[]' | wc -w)" 1 \
     "one load timed"
+
+case_begin "checkpointing load through a server that asks to slow down: the retries are reported"
+start_proxy
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 mlps checkpointing \
+    run -m llama3-8b -np 2 -cm 8 -cf "s3://$BUCKET/ckpt" -ncw 0 -ncr 1 -p "${MODEL_PARAMS[@]}" \
+    checkpoint.time_between_checkpoints=0 -rd "$RESULTS" "${MPI[@]}"
+stop_proxy
+SUMMARY="$(newest_dir "$RESULTS/checkpointing/llama3-8b")/summary.json"
+expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
+expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
+    "metric.s3_retries (the SlowDown answers the proxy gave)"

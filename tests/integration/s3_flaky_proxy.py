@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""A proxy in front of an S3 server that answers every Nth ranged GET with 503 SlowDown itself
+and passes everything else through unchanged (the Host header too, so signatures still match).
+It writes how many answers it failed to a file, so a test can compare that with the retries a
+run reports.
+
+usage: s3_flaky_proxy.py UPSTREAM_PORT EVERY PORT_FILE COUNT_FILE
+It listens on a free port of 127.0.0.1 and writes that port to PORT_FILE once it listens."""
+import http.client
+import http.server
+import sys
+import threading
+
+UPSTREAM_PORT, EVERY = int(sys.argv[1]), int(sys.argv[2])
+PORT_FILE, COUNT_FILE = sys.argv[3], sys.argv[4]
+lock = threading.Lock()
+ranged_gets = 0
+failed = 0
+
+SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+             b'<Message>Please reduce your request rate.</Message></Error>')
+
+
+def should_fail(method, headers):
+    global ranged_gets, failed
+    if method != "GET" or "Range" not in headers:
+        return False
+    with lock:
+        ranged_gets += 1
+        if ranged_gets % EVERY:
+            return False
+        failed += 1
+        with open(COUNT_FILE, "w") as f:
+            f.write(f"{failed}\n")
+        return True
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if should_fail(self.command, self.headers):
+            self.send_response(503)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(SLOW_DOWN)))
+            self.end_headers()
+            self.wfile.write(SLOW_DOWN)
+            return
+        upstream = http.client.HTTPConnection("127.0.0.1", UPSTREAM_PORT)
+        upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            upstream.putheader(name, value)
+        upstream.endheaders(body)
+        answer = upstream.getresponse()
+        data = answer.read()
+        self.send_response(answer.status, answer.reason)
+        # A HEAD's Content-Length is the object's size; any other body is sent whole here.
+        dropped = ("transfer-encoding", "connection") if self.command == "HEAD" else (
+            "transfer-encoding", "connection", "content-length")
+        for name, value in answer.getheaders():
+            if name.lower() not in dropped:
+                self.send_header(name, value)
+        if self.command != "HEAD":
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        upstream.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = forward
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(COUNT_FILE, "w") as f:
+    f.write("0\n")
+with open(PORT_FILE, "w") as f:
+    f.write(f"{server.server_address[1]}\n")
+server.serve_forever()
