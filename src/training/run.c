@@ -95,7 +95,16 @@ static int look_for_dataset(const trainer *t, mlps_error *err)
 
 /* --- set-up --- */
 
-/* The data folder as a store: direct:// when reader.odirect asks for O_DIRECT. */
+/* Only the file schemes read through this host's page cache; an object store's data never
+ * lands there, so there is nothing to drop (--drop-caches) or bypass (reader.odirect). */
+static bool data_is_in_host_cache(const trainer *t)
+{
+    const char *scheme = mlps_store_scheme(t->store);
+    return strcmp(scheme, "file") == 0 || strcmp(scheme, "direct") == 0;
+}
+
+/* The data folder as a store: direct:// when reader.odirect asks for O_DIRECT of a local folder
+ * (a path or file://); other schemes (s3://, null://) have no page cache to bypass. */
 static int open_dataset_store(const mlps_workload *w, bool odirect, mlps_store **out,
                               mlps_error *err)
 {
@@ -107,6 +116,8 @@ static int open_dataset_store(const mlps_workload *w, bool odirect, mlps_store *
             return mlps_fail_usage(err, -errno, "dataset.data_folder %s: %s", folder,
                                    strerror(errno));
         snprintf(uri, sizeof uri, "direct://%s", absolute);
+    } else if (odirect && strncmp(folder, "file://", 7) == 0) {
+        snprintf(uri, sizeof uri, "direct://%s", folder + 7);
     } else {
         snprintf(uri, sizeof uri, "%s", folder);
     }
@@ -172,7 +183,11 @@ int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *work
     int rc = init_trainer(&t, comm, workload, &scratch, false, err);
     if (!rc && comm->rank == 0)
         rc = look_for_dataset(&t, err);
-    if (!rc && comm->rank == 0 && workload->reader.odirect)
+    bool direct = workload->reader.odirect && !rc && data_is_in_host_cache(&t);
+    if (!rc && comm->rank == 0 && workload->reader.odirect && !direct)
+        mlps_info("reader.odirect=true: %s is not read through the page cache; nothing to "
+                  "bypass", mlps_store_uri(t.store));
+    if (!rc && comm->rank == 0 && direct)
         rc = check_direct_reads(&t, err);
     close_trainer(&t);
     return mlps_comm_agree(comm, rc, err);
@@ -273,14 +288,6 @@ static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
     /* The step's collective stands in for the gradient allreduce (its wait is in the block, not
      * in P); it also carries whether any rank failed, so all stop together. */
     return mlps_comm_agree(t->comm, rc, err);
-}
-
-/* Only the file schemes read through this host's page cache; an object store's data never
- * lands there, so dropping it would only cost the other processes their caches. */
-static bool data_is_in_host_cache(const trainer *t)
-{
-    const char *scheme = mlps_store_scheme(t->store);
-    return strcmp(scheme, "file") == 0 || strcmp(scheme, "direct") == 0;
 }
 
 /* One rank per host drops the host's page cache, so the epoch reads from the storage. */

@@ -40,9 +40,10 @@ static json_t *summary_json(const mlps_comm *comm, const mlps_workload *w,
     mlps_format_iso_local(result->end_wall_ns, end, sizeof end);
     json_t *summary = json_pack("{s:s, s:s, s:s, s:i}", "workload", w->model, "start", start,
                                 "end", end, "num_accelerators", comm->size);
+    /* Objects read over HTTP never enter the client's page cache: no warning about it. */
     mlps_host_summary_add(summary, cluster, comm->node_count,
                           result->dataset_bytes * (double)comm->local_size / (double)comm->size,
-                          5.0, "share of the dataset");
+                          result->data_on_s3 ? 0.0 : 5.0, "share of the dataset");
     json_object_set_new(summary, "epochs", json_integer((json_int_t)result->epoch_count));
     json_object_set_new(summary, "steps_per_epoch",
                         json_integer((json_int_t)result->plan.steps_per_epoch));

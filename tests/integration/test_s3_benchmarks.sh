@@ -97,6 +97,7 @@ train() {
         -p "${params[@]}" reader.batch_size="$batch" train.epochs=1 train.computation_time=0.01 \
         --drop-caches -rd "$RESULTS" "${MPI[@]}"
     expect_stderr_contains "--drop-caches: s3://$BUCKET/data/$model is not read through the page cache"
+    expect_stderr_lacks "reads may come from the page cache"
     SUMMARY="$(newest_dir "$RESULTS/training/$model/run")/summary.json"
     expect_file "$SUMMARY"
     local samples=$((files * per_file))
@@ -113,8 +114,9 @@ start_proxy
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 mlps training run \
     -m unet3d -g h100 -na 2 -cm 1 -dd "s3://$BUCKET/data" -p dataset.num_files_train=8 \
     dataset.record_length_bytes=1048576 dataset.record_length_bytes_stdev=0 reader.batch_size=2 \
-    train.epochs=1 train.computation_time=0 -rd "$RESULTS" "${MPI[@]}"
+    train.epochs=1 train.computation_time=0 reader.odirect=true -rd "$RESULTS" "${MPI[@]}"
 stop_proxy
+expect_stderr_contains "reader.odirect=true: s3://$BUCKET/data/unet3d is not read through the page cache; nothing to bypass"
 SUMMARY="$(newest_dir "$RESULTS/training/unet3d/run")/summary.json"
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SUMMARY" io.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
