@@ -13,8 +13,9 @@ S3RVER_PID=""
 S3RVER_PORT=""
 
 s3rver_installed_version() {
-    node -e "console.log(require('$1/node_modules/s3rver/package.json').version)" \
-        2>/dev/null || true
+    local manifest
+    manifest=$(realpath -m "$1/node_modules/s3rver/package.json") # require() needs it absolute
+    node -e "console.log(require('$manifest').version)" 2>/dev/null || true
 }
 
 s3rver_install() {
