@@ -20,13 +20,13 @@
 static json_t *io_json(const mlps_training_result *result)
 {
     double seconds = mlps_ns_to_seconds(result->end_wall_ns - result->start_wall_ns);
-    json_t *io = json_pack("{s:I, s:I, s:I, s:I, s:f, s:o}", "bytes_read",
-                     (json_int_t)result->io.bytes_read, "sample_bytes_read",
-                     (json_int_t)result->io.sample_bytes, "samples_read",
-                     (json_int_t)result->io.samples, "read_requests",
-                     (json_int_t)result->io.requests, "bytes_read_per_second_whole_run",
-                     seconds > 0 ? (double)result->io.bytes_read / seconds : 0.0,
-                     "read_latency", mlps_hist_to_json(&result->io.read_latency_ns, 1e-6, "_ms"));
+    json_t *io = json_pack(
+        "{s:I, s:I, s:I, s:I, s:f, s:o}", "bytes_read", (json_int_t)result->io.bytes_read,
+        "sample_bytes_read", (json_int_t)result->io.sample_bytes, "samples_read",
+        (json_int_t)result->io.samples, "read_requests", (json_int_t)result->io.requests,
+        "bytes_read_per_second_whole_run",
+        seconds > 0 ? (double)result->io.bytes_read / seconds : 0.0, "read_latency",
+        mlps_hist_to_json(&result->io.read_latency_ns, 1e-6, "_ms"));
     if (io && result->data_on_s3)
         json_object_set_new(io, "s3_retries", json_integer((json_int_t)result->s3_retries));
     return io;
