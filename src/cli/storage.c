@@ -18,7 +18,8 @@
 static const mlps_arg roundtrip_flags[] = {
     {.name = "uri", .short_name = "u", .kind = MLPS_ARG_STRING, .required = true,
      .metavar = "URI|DIR",
-     .help = "where the files go: file:///dir, direct:///dir (O_DIRECT), null:// or a directory"},
+     .help = "where the files go: file:///dir, direct:///dir (O_DIRECT), s3://bucket/prefix, "
+             "null:// or a directory"},
     {.name = "num-processes", .short_name = "np", .kind = MLPS_ARG_INT, .default_value = "1",
      .metavar = "N", .help = "MPI processes, each writing and reading its own file"},
     {.name = "file-size", .kind = MLPS_ARG_BYTES, .metavar = "BYTES",
