@@ -129,25 +129,11 @@ static void start_progress(checkpointer *c, mlps_checkpoint_phase *phase, const 
 /* Rank 0, after every rank wrote the checkpoint: what it holds, for readers to check. */
 static int mark_complete(checkpointer *c, uint64_t step, mlps_error *err)
 {
-    char path[PATH_MAX];
-    int rc = file_path(step, MLPS_CHECKPOINT_COMPLETE_MARKER, path, sizeof path, err);
-    if (rc)
-        return rc;
-    char *text = NULL;
-    int len = asprintf(&text, "{\"model\": \"%s\", \"processes\": %d, \"files\": %" PRIu64
-                       ", \"bytes\": %" PRIu64 "}\n", c->workload->model_name, c->comm->size,
-                       c->result->totals.files, c->result->totals.bytes);
-    if (len < 0)
-        return mlps_fail(err, -ENOMEM, "out of memory");
-    mlps_file *file = NULL;
-    rc = mlps_file_open(c->store, path, MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_ATOMIC,
-                        &file, err);
-    if (!rc && (rc = mlps_file_pwrite_full(file, text, (size_t)len, 0, err)))
-        mlps_file_abort(file);
-    else if (!rc)
-        rc = mlps_file_close(file, err);
-    free(text);
-    return rc;
+    mlps_checkpoint_marker marker = {.model_name = c->workload->model_name,
+                                     .processes = c->comm->size,
+                                     .files = c->result->totals.files,
+                                     .bytes = c->result->totals.bytes};
+    return mlps_checkpoint_mark_complete(c->store, step, &marker, err);
 }
 
 typedef int (*checkpoint_action)(checkpointer *c, uint64_t step, mlps_hist *latency,
@@ -201,33 +187,16 @@ static int save_phase(checkpointer *c, mlps_error *err)
     return 0;
 }
 
-/* Before timing any read: every checkpoint to read is marked complete and this rank's files have
- * their sizes. */
+/* Before timing any read: every checkpoint to read is marked complete (rank 0 wrote the markers,
+ * so rank 0 looks, and a missing one is reported once), then every rank's files have their sizes. */
 static int check_readable(checkpointer *c, mlps_error *err)
 {
-    int rc = 0;
-    for (uint64_t k = 1; k <= c->result->load.count && !rc; k++) {
-        char path[PATH_MAX];
-        mlps_stat st;
-        rc = file_path(k, MLPS_CHECKPOINT_COMPLETE_MARKER, path, sizeof path, err);
-        if (!rc && mlps_store_stat(c->store, path, &st, NULL) != 0)
-            rc = mlps_fail_usage(err, -ENOENT,
-                                 "%s/global_epoch1_step%" PRIu64 " is not a complete checkpoint "
-                                 "(no %s): write it first (-ncw %" PRIu64 " or more)",
-                                 mlps_store_uri(c->store), k, MLPS_CHECKPOINT_COMPLETE_MARKER,
-                                 c->result->load.count);
-        for (uint64_t i = 0; !rc && i < c->file_count; i++) {
-            rc = file_path(k, c->files[i].name, path, sizeof path, err);
-            if (!rc && mlps_store_stat(c->store, path, &st, err) != 0)
-                rc = mlps_fail_usage(err, -ENOENT, "%s: missing: %s", mlps_store_uri(c->store),
-                                     path);
-            else if (!rc && st.size != c->files[i].bytes)
-                rc = mlps_fail_usage(err, -EINVAL,
-                                     "%s/%s has %" PRIu64 " bytes, not the %" PRIu64 " of this "
-                                     "model and process count", mlps_store_uri(c->store), path,
-                                     st.size, c->files[i].bytes);
-        }
-    }
+    uint64_t steps = c->result->load.count;
+    int rc = c->comm->rank == 0 ? mlps_checkpoint_check_marked(c->store, steps, err) : 0;
+    if ((rc = mlps_comm_agree(c->comm, rc, err)))
+        return rc;
+    rc = mlps_checkpoint_check_rank_files(c->store, &c->result->layout, (uint64_t)c->comm->rank,
+                                          steps, err);
     return mlps_comm_agree(c->comm, rc, err);
 }
 

@@ -9,14 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checkpoint/complete.h"
 #include "checkpoint/config.h"
 #include "checkpoint/model.h"
 #include "checkpoint/stream.h"
 #include "core/comm.h"
 #include "core/hist.h"
-
-/* The marker rank 0 writes into a checkpoint's folder once every rank has written it. */
-#define MLPS_CHECKPOINT_COMPLETE_MARKER "mlps_checkpoint_complete.json"
 
 typedef struct mlps_checkpoint_phase {
     size_t count;

@@ -10,10 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint/complete.h"
 #include "checkpoint/datasize.h"
 #include "checkpoint/run.h"
 #include "checkpoint/run_output.h"
 #include "cli/cli.h"
+#include "core/comm.h"
 #include "core/session.h"
 #include "core/units.h"
 
@@ -164,7 +166,55 @@ static int run_datasize(const mlps_invocation *inv, mlps_error *err)
 
 /* --- run --- */
 
-/* The checkpoint folder must not be (or lie inside) the results tree, nor hold it. */
+/* The local path of a folder given as a path or a file:// or direct:// URI: absolute, resolved as
+ * far as it exists and the rest appended as given, so that a folder not created yet compares
+ * right. NULL for stores without a local path. */
+static const char *local_folder(const char *given, char *out, size_t size)
+{
+    bool local_uri = strncmp(given, "file://", 7) == 0 || strncmp(given, "direct://", 9) == 0;
+    if (strstr(given, "://") && !local_uri)
+        return NULL; /* s3://, null://: nothing on this host to compare */
+    mlps_store *store = NULL;
+    if (mlps_store_open(given, NULL, &store, NULL) != 0)
+        return NULL;
+    const char *scheme = mlps_store_scheme(store);
+    const char *path = NULL;
+    if (strcmp(scheme, "file") == 0 || strcmp(scheme, "direct") == 0)
+        path = mlps_store_uri(store) + strlen(scheme) + strlen("://");
+    char wanted[PATH_MAX], existing[PATH_MAX];
+    bool fits = path && snprintf(wanted, sizeof wanted, "%s", path) < (int)sizeof wanted;
+    mlps_store_close(store);
+    if (!fits)
+        return NULL;
+    size_t kept = strlen(wanted);
+    for (;;) {
+        char saved = wanted[kept];
+        wanted[kept] = '\0';
+        bool found = realpath(kept ? wanted : "/", existing) != NULL;
+        wanted[kept] = saved;
+        if (found)
+            break;
+        while (kept > 0 && wanted[--kept] != '/')
+            ;
+    }
+    const char *rest = wanted + kept;
+    bool root = strcmp(existing, "/") == 0;
+    if (snprintf(out, size, "%s%s", root && *rest ? "" : existing, rest) >= (int)size)
+        return NULL;
+    return out;
+}
+
+/* Whether path a is b or lies below it. */
+static bool is_within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    while (n > 1 && b[n - 1] == '/')
+        n--;
+    return strncmp(a, b, n) == 0 && (a[n] == '/' || a[n] == '\0' || (n == 1 && b[0] == '/'));
+}
+
+/* The checkpoint folder must not be (or lie inside) the results tree, nor hold it — whether or
+ * not either exists yet. */
 static int check_folders(const mlps_args *args, mlps_error *err)
 {
     char results_buf[PATH_MAX], folder[PATH_MAX], results[PATH_MAX];
@@ -172,19 +222,43 @@ static int check_folders(const mlps_args *args, mlps_error *err)
     if (!root && !(root = mlps_default_results_root(results_buf, sizeof results_buf, NULL)))
         return 0;
     const char *cf = mlps_args_string(args, "checkpoint_folder");
-    if (strstr(cf, "://"))
-        return 0; /* a URI (s3://, null://, file://) is not compared with local paths */
-    if (!realpath(cf, folder) || !realpath(root, results))
-        return 0; /* not there yet: cannot be the same */
-    size_t f = strlen(folder), r = strlen(results);
-    bool inside = (f >= r && strncmp(folder, results, r) == 0 && (folder[r] == '/' || !folder[r])) ||
-                  (r >= f && strncmp(results, folder, f) == 0 && (results[f] == '/' || !results[f]));
-    if (inside)
+    if (!local_folder(cf, folder, sizeof folder) || !local_folder(root, results, sizeof results))
+        return 0; /* an object store: never the results directory */
+    if (is_within(folder, results) || is_within(results, folder))
         return mlps_fail_usage(err, -EINVAL,
                                "--checkpoint-folder %s and --results-dir %s overlap; MLPerf rules "
                                "require different places (ideally different filesystems)",
                                folder, results);
     return 0;
+}
+
+/* Before a job is launched (or a single process runs): a folder to write can be created, and
+ * checkpoints to read without writing are complete and sized for this process count — one line
+ * from here instead of a failed job. Inside a job, the run checks again. */
+static int check_storage_before_launch(const mlps_args *args,
+                                       const mlps_checkpoint_workload *workload, mlps_error *err)
+{
+    if (mlps_comm_under_launcher() || mlps_args_flag(args, "what_if"))
+        return 0;
+    const mlps_checkpoint_settings *settings = &workload->checkpoint;
+    uint64_t processes = (uint64_t)mlps_args_int(args, "num_processes");
+    mlps_store *store = NULL;
+    int rc = mlps_store_open(settings->folder, NULL, &store, err);
+    if (!rc && settings->num_write > 0 && (rc = mlps_store_mkdirs(store, "", err)) != 0) {
+        mlps_error_prefix(err, "--checkpoint-folder/-cf: ");
+        err->exit_status = MLPS_EXIT_USAGE;
+    }
+    if (!rc && settings->num_write == 0 && settings->num_read > 0) {
+        mlps_checkpoint_layout layout;
+        rc = mlps_checkpoint_layout_init(&layout, &workload->params, processes, err);
+        if (!rc)
+            rc = mlps_checkpoint_check_marked(store, settings->num_read, err);
+        for (uint64_t rank = 0; !rc && rank < processes; rank++)
+            rc = mlps_checkpoint_check_rank_files(store, &layout, rank, settings->num_read, err);
+    }
+    if (store)
+        mlps_store_close(store);
+    return rc;
 }
 
 static int check_run(const mlps_args *args, mlps_error *err)
@@ -197,8 +271,10 @@ static int check_run(const mlps_args *args, mlps_error *err)
                                "(-ncw %lld, -ncr %lld)", w, r);
     int rc = check_folders(args, err);
     mlps_checkpoint_workload workload;
-    if (!rc && !(rc = load_workload(args, true, &workload, err)))
+    if (!rc && !(rc = load_workload(args, true, &workload, err))) {
+        rc = check_storage_before_launch(args, &workload, err);
         mlps_checkpoint_workload_free(&workload);
+    }
     return rc;
 }
 
