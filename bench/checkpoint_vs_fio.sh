@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Checkpoint save and restore beside fio on the same filesystem: `mlps checkpointing run` with a
+# scaled llama3-8b (vocabulary 8192, hidden size 512, as many layers as make about RANK_GIB per
+# rank) on PROCS processes, one checkpoint written and read back, against fio with PROCS jobs
+# each writing then reading one file of the same per-rank size: sequential buffered writes of
+# 32 MiB blocks with --end_fsync=1 (mlps fsyncs every file inside its timed window) and
+# sequential reads of 128 MiB blocks, 4 in flight, after fio's own cache invalidation (mlps
+# evicts every file after writing and before reading). Prints both rates in GiB/s and the ratio
+# (target >= 0.95) for save and for load, medians of REPS runs. Each measurement starts from the
+# same state — both tools' earlier files deleted, sync, a SETTLE-second pause — and the two
+# tools take turns going first: on a virtual disk, writing right after another run's data was
+# deleted (and discarded) or written can be much slower, and that must not count against one side.
+#
+# Then the memory bound: peak RSS of a one-process run (/usr/bin/time %M) for a checkpoint of
+# RSS_SMALL_GIB and one of RSS_LARGE_GIB, save only and save + load. Streams are bounded (4 x 32
+# MiB write buffers, 4 x 128 MiB read pieces), so the two sizes should be within one write buffer
+# of each other (a buffer is touched only once the disk lags far enough behind to need it); save
+# only should stay within 256 MiB, save + load within the 512 MiB of read pieces plus 64 MiB.
+#
+#   bench/checkpoint_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
+#   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) RSS_SMALL_GIB (1) RSS_LARGE_GIB (4)
+set -euo pipefail
+
+BUILD=${1:-build}
+DATA=${2:-bench/out}
+RANK_GIB=${RANK_GIB:-1.5}
+PROCS=${PROCS:-2}
+REPS=${REPS:-3}
+SETTLE=${SETTLE:-2}
+RSS_SMALL_GIB=${RSS_SMALL_GIB:-1}
+RSS_LARGE_GIB=${RSS_LARGE_GIB:-4}
+MLPS="$BUILD/mlps"
+
+die() { echo "checkpoint_vs_fio: $*" >&2; exit 1; }
+command -v fio >/dev/null || die "fio is not installed"
+[[ -x $MLPS ]] || die "$MLPS not found; build first"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is not installed"
+mkdir -p "$DATA"
+DATA=$(cd "$DATA" && pwd)/checkpoint_vs_fio.$$
+RESULTS="$DATA/results"
+trap '[[ ${KEEP:-0} == 1 ]] || rm -rf "$DATA"' EXIT
+mpi=(--oversubscribe)
+[[ $(id -u) -eq 0 ]] && mpi+=(--allow-run-as-root)
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# layers_for GIB PROCS: the layer count that brings a rank's share of the scaled model nearest
+# GIB (spec 20 section 1.2: ZeRO 3, DP = PROCS; about 14 bytes per parameter over DP).
+layers_for() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+
+gib, procs = float(sys.argv[1]), int(sys.argv[2])
+V, h, f, heads, kv = 8192, 512, 14336, 32, 8
+dkv = h // heads * kv
+def rank_bytes(L):
+    P = 2 * V * h + L * (2 * h + h * (h + 2 * dkv) + h * h + 3 * h * f) + h
+    layer = [h // procs, h * (h + 2 * dkv) // procs, h * h // procs, h // procs,
+             2 * h * f // procs, h * f // procs]
+    model = 2 * (h * V // procs) + L * sum(layer) + h // procs
+    return model * 2 + (3 * (P // procs) + 15 * h) * 4
+print(min(range(1, 4096), key=lambda L: abs(rank_bytes(L) - gib * 2**30)))
+PY
+}
+
+# params LAYERS: the -p values of the scaled model.
+params() {
+    echo model.num_layers="$1" model.transformer.vocab_size=8192 model.transformer.hidden_size=512 \
+        checkpoint.time_between_checkpoints=0
+}
+
+# rank_bytes LAYERS PROCS: what rank 0 writes, as datasize reports it.
+rank_bytes() {
+    # shellcheck disable=SC2046
+    "$MLPS" checkpointing datasize -m llama3-8b -np "$2" -cm 1 -p $(params "$1") |
+        sed -n 's/.*each (\([0-9,]*\) B).*/\1/p' | head -1 | tr -d ,
+}
+
+LAYERS=$(layers_for "$RANK_GIB" "$PROCS")
+RANK_BYTES=$(rank_bytes "$LAYERS" "$PROCS")
+[[ -n $RANK_BYTES ]] || die "datasize did not report the per-rank size"
+
+# settle: the same starting point for every measurement.
+settle() {
+    rm -rf "$DATA/ck" "$DATA/fio"
+    sync -f "$DATA" 2>/dev/null || sync
+    sleep "$SETTLE"
+}
+
+# mlps_rates: "save_GiB/s load_GiB/s" of one run writing and reading one checkpoint.
+mlps_rates() {
+    settle
+    # shellcheck disable=SC2046
+    "$MLPS" checkpointing run -m llama3-8b -np "$PROCS" -cm 1 -cf "$DATA/ck" -ncw 1 -ncr 1 \
+        -rd "$RESULTS" "${mpi[@]}" -p $(params "$LAYERS") >/dev/null 2>&1 ||
+        die "mlps checkpointing run failed"
+    /usr/bin/python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))["metric"]
+print("%.3f %.3f" % (m["save_checkpoint_io_mean_GB_per_second"], m["load_checkpoint_io_mean_GB_per_second"]))' \
+        "$(ls -td "$RESULTS"/checkpointing/llama3-8b/*/ | head -1)summary.json"
+}
+
+# fio_rate RW BLOCK: GiB/s of PROCS jobs over one file of RANK_BYTES each.
+fio_rate() {
+    local extra=()
+    [[ $1 == write ]] && extra=(--end_fsync=1 --fallocate=none)
+    fio --name=checkpoint --directory="$DATA/fio" --ioengine=io_uring --rw="$1" --bs="$2" \
+        --iodepth=4 --numjobs="$PROCS" --size="$RANK_BYTES" --invalidate=1 "${extra[@]}" \
+        --group_reporting --output-format=json |
+        /usr/bin/python3 -c 'import json, sys
+j = json.load(sys.stdin)["jobs"][0]
+print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$1"
+}
+
+fio_rates() {
+    settle
+    mkdir -p "$DATA/fio"
+    echo "$(fio_rate write 32M) $(fio_rate read 128M)"
+}
+
+saves=() loads=() fio_saves=() fio_loads=()
+for ((r = 0; r < REPS; r++)); do
+    if ((r % 2 == 0)); then
+        read -r s l < <(mlps_rates)
+        read -r fs fl < <(fio_rates)
+    else
+        read -r fs fl < <(fio_rates)
+        read -r s l < <(mlps_rates)
+    fi
+    saves+=("$s") loads+=("$l") fio_saves+=("$fs") fio_loads+=("$fl")
+done
+settle
+
+report() { # what mlps-values fio-values
+    local m f
+    m=$(printf '%s\n' $2 | median)
+    f=$(printf '%s\n' $3 | median)
+    awk -v what="$1" -v m="$m" -v f="$f" 'BEGIN {
+        printf "%s: mlps %.3f GiB/s, fio %.3f GiB/s, ratio %.2f (target >= 0.95)\n",
+            what, m, f, (f > 0 ? m / f : 0) }'
+    echo "    runs: mlps $2; fio $3"
+}
+size=$(awk -v b="$RANK_BYTES" 'BEGIN { printf "%.2f GiB", b / 2^30 }')
+echo "checkpoint of $PROCS ranks x $size (llama3-8b, $LAYERS layers, hidden 512), median of $REPS:"
+report "  save (32 MiB writes, fsync)" "${saves[*]}" "${fio_saves[*]}"
+report "  load (128 MiB reads)" "${loads[*]}" "${fio_loads[*]}"
+
+# peak_rss_mib GIB READS: peak RSS (MiB) of a one-process run of about GIB, READS checkpoints read.
+peak_rss_mib() {
+    local layers timing="$DATA/time.txt"
+    layers=$(layers_for "$1" 1)
+    rm -rf "$DATA/ck"
+    # shellcheck disable=SC2046
+    /usr/bin/time -f %M -o "$timing" "$MLPS" checkpointing run -m llama3-8b -np 1 -cm 1 \
+        -cf "$DATA/ck" -ncw 1 -ncr "$2" -rd "$RESULTS" -p $(params "$layers") >/dev/null 2>&1 ||
+        die "mlps checkpointing run -np 1 failed"
+    rm -rf "$DATA/ck"
+    awk '{ printf "%.1f\n", $1 / 1024 }' "$timing"
+}
+
+rss_line() { # what reads bound_mib
+    local small large
+    small=$(peak_rss_mib "$RSS_SMALL_GIB" "$2")
+    large=$(peak_rss_mib "$RSS_LARGE_GIB" "$2")
+    awk -v what="$1" -v s="$small" -v l="$large" -v sg="$RSS_SMALL_GIB" -v lg="$RSS_LARGE_GIB" \
+        -v bound="$3" 'BEGIN {
+        d = l - s; if (d < 0) d = -d
+        printf "  %s: %.1f MiB (%s GiB), %.1f MiB (%s GiB): %s (%.1f MiB apart), %s %d MiB\n",
+            what, s, sg, l, lg, (d <= 32 ? "independent of size" : "GROWS WITH SIZE"), d,
+            (s <= bound && l <= bound ? "within" : "ABOVE"), bound }'
+}
+echo "peak RSS of one rank (-np 1):"
+rss_line "save only" 0 256
+rss_line "save + load" 1 576
