@@ -54,7 +54,9 @@ int mlps_checkpoint_config_path(const char *model, const char *configs_dir, char
 /* ---- the typed view ---- */
 
 typedef struct mlps_checkpoint_settings {
-    const char *folder;          /* checkpoint.checkpoint_folder, trailing '/' removed */
+    const char *folder;          /* checkpoint.checkpoint_folder, trailing '/' removed; with
+                                    storage.storage_type direct_fs, a plain path becomes
+                                    direct:///absolute/path */
     uint64_t num_write;          /* checkpoint.num_checkpoints_write */
     uint64_t num_read;           /* checkpoint.num_checkpoints_read, at most num_write if that > 0 */
     double time_between_seconds; /* checkpoint.time_between_checkpoints: pause before each one */

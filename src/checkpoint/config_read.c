@@ -5,9 +5,13 @@
 #include "checkpoint/config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the model's shape: integers of at least 1 ---- */
 
@@ -124,6 +128,25 @@ static char *strip_trailing_slashes(const char *path)
     return copy;
 }
 
+/* The folder as a store URI. storage.storage_type direct_fs is DLIO's O_DIRECT file backend:
+ * a folder given as a plain path then means direct://, made absolute as file:// paths are. */
+static char *folder_of(const mlps_config *cfg, const char *storage_type)
+{
+    const char *given = mlps_config_get_string(cfg, "checkpoint.checkpoint_folder");
+    char *folder = strip_trailing_slashes(given);
+    if (!folder || !storage_type || strcmp(storage_type, "direct_fs") != 0 || strstr(folder, "://"))
+        return folder;
+    char cwd[PATH_MAX];
+    char *uri = NULL;
+    bool relative = folder[0] != '/';
+    if (relative && !getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    if (asprintf(&uri, "direct://%s%s%s", relative ? cwd : "", relative ? "/" : "", folder) < 0)
+        uri = NULL;
+    free(folder);
+    return uri;
+}
+
 static int read_settings(const mlps_config *cfg, mlps_checkpoint_workload *w, mlps_error *err)
 {
     mlps_checkpoint_settings *c = &w->checkpoint;
@@ -139,7 +162,7 @@ static int read_settings(const mlps_config *cfg, mlps_checkpoint_workload *w, ml
     c->recovery_rank_shift = mlps_config_get_bool(cfg, "checkpoint.recovery_rank_shift");
     c->mode = w->params.mode;
     c->type = mlps_config_get_string(cfg, "checkpoint.type");
-    c->folder = strip_trailing_slashes(mlps_config_get_string(cfg, "checkpoint.checkpoint_folder"));
+    c->folder = folder_of(cfg, w->storage.type_name);
     if (!c->folder)
         return mlps_fail(err, -ENOMEM, "out of memory reading checkpoint.checkpoint_folder");
     return 0;

@@ -248,9 +248,9 @@ static void state_memory(const checkpointer *c)
     mlps_format_bytes(mlps_stream_write_memory(c->streams), write, sizeof write);
     mlps_format_bytes(mlps_stream_read_memory(c->streams), read, sizeof read);
     mlps_format_bytes(c->result->totals.bytes, size, sizeof size);
-    mlps_info("checkpoint of %s in %" PRIu64 " files; each rank streams through %s of write "
-              "buffers and %s of read buffers, whatever the size",
-              size, c->result->totals.files, write, read);
+    mlps_info("checkpoint of %s in %" PRIu64 " files in %s; each rank streams through %s of "
+              "write buffers and %s of read buffers, whatever the size",
+              size, c->result->totals.files, mlps_store_uri(c->store), write, read);
 }
 
 static int reduce(checkpointer *c, mlps_error *err)

@@ -266,13 +266,19 @@ expect_outputs "$(newest_run_dir)" 2 0 2
 # O_DIRECT: the same folder through direct://, when its filesystem takes O_DIRECT.
 if python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT))' \
     "$CK/llama3-8b/global_epoch1_step1/zero_pp_rank_0_mp_rank_0_model_states.pt" 2>/dev/null; then
-    case_begin "direct://: read the buffered checkpoint, then write and read one with O_DIRECT"
+    case_begin "direct://: read the buffered checkpoint, write and read one with O_DIRECT, read it with storage_type direct_fs"
     expect_exit 0 timeout 120 "$MLPS_BIN" checkpointing run -m llama3-8b -np 2 -cm 8 \
         -cf "direct://$CK" -ncw 0 -ncr 1 -rd "$RESULTS" -p "${SMALL[@]}" "${MPI[@]}"
     expect_stdout_contains "0 saved, 1 loaded"
     expect_exit 0 timeout 120 "$MLPS_BIN" checkpointing run -m llama3-8b -np 2 -cm 8 \
         -cf "direct://$SCRATCH/ck-direct" -ncw 1 -ncr 1 -rd "$RESULTS" -p "${SMALL[@]}" "${MPI[@]}"
     expect_checkpoint "$SCRATCH/ck-direct/llama3-8b" 2 1
+    expect_stderr_contains "files in direct://$SCRATCH/ck-direct/llama3-8b;"
+    # DLIO's way of asking for O_DIRECT: storage.storage_type direct_fs with a plain folder.
+    expect_exit 0 timeout 120 "$MLPS_BIN" checkpointing run -m llama3-8b -np 2 -cm 8 \
+        -cf "$SCRATCH/ck-direct" -ncw 0 -ncr 1 -rd "$RESULTS" \
+        -p "${SMALL[@]}" storage.storage_type=direct_fs "${MPI[@]}"
+    expect_stderr_contains "files in direct://$SCRATCH/ck-direct/llama3-8b;"
     expect_incompressible "$SCRATCH/ck-direct/llama3-8b/global_epoch1_step1/zero_pp_rank_1_mp_rank_0_model_states.pt"
 else
     echo "skipped: the scratch filesystem refuses O_DIRECT"

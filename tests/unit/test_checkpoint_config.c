@@ -349,6 +349,34 @@ static void test_overrides_apply(void **state)
     mlps_checkpoint_workload_free(&w);
 }
 
+/* DLIO's direct_fs storage type is O_DIRECT: a plain folder becomes a direct:// URI (made
+ * absolute), a URI stays as given, and local_fs leaves the folder a plain path. */
+static void test_direct_fs_means_direct_uri(void **state)
+{
+    (void)state;
+    char cwd[PATH_MAX], expected[PATH_MAX + 64];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    struct {
+        const char *type, *folder, *expected;
+    } cases[] = {
+        {"direct_fs", "/mnt/ckpt/", "direct:///mnt/ckpt"},
+        {"direct_fs", "file:///mnt/ckpt", "file:///mnt/ckpt"},
+        {"direct_fs", "ckpt/llama3-8b", NULL}, /* relative: below the working directory */
+        {"local_fs", "/mnt/ckpt", "/mnt/ckpt"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char type[64], folder[128];
+        snprintf(type, sizeof type, "storage.storage_type=%s", cases[i].type);
+        snprintf(folder, sizeof folder, "checkpoint.checkpoint_folder=%s", cases[i].folder);
+        const char *overrides[] = {type, folder};
+        mlps_checkpoint_workload w;
+        load_with("llama3-8b", overrides, 2, &w);
+        snprintf(expected, sizeof expected, "direct://%s/ckpt/llama3-8b", cwd);
+        assert_string_equal(w.checkpoint.folder, cases[i].expected ? cases[i].expected : expected);
+        mlps_checkpoint_workload_free(&w);
+    }
+}
+
 static void test_subset_mode_by_override(void **state)
 {
     (void)state;
@@ -475,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_configs_folder_must_hold_checkpointing),
         cmocka_unit_test(test_own_workload_file),
         cmocka_unit_test(test_overrides_apply),
+        cmocka_unit_test(test_direct_fs_means_direct_uri),
         cmocka_unit_test(test_subset_mode_by_override),
         cmocka_unit_test(test_unknown_keys_are_refused_with_suggestions),
         cmocka_unit_test(test_bad_values_name_their_key),
