@@ -241,6 +241,13 @@ for np in 2 4; do
         "the run directory's parent (no command level)"
 done
 
+if command -v fincore >/dev/null; then
+    case_begin "no checkpoint file is left in the page cache (evicted after writing and reading)"
+    resident=$(fincore --bytes --noheadings --output RES,FILE "$SCRATCH"/ck4/llama3-8b/*/*.pt |
+        awk '$1 != 0')
+    [[ -z "$resident" ]] || fail "no cached pages" "0 bytes resident" "$resident"
+fi
+
 case_begin "the data: incompressible, different in every file and every checkpoint"
 STEP1="$SCRATCH/ck2/llama3-8b/global_epoch1_step1"
 STEP2="$SCRATCH/ck2/llama3-8b/global_epoch1_step2"
