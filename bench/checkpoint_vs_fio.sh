@@ -16,6 +16,8 @@
 # MiB write buffers, 4 x 128 MiB read pieces), so the two sizes should be within one write buffer
 # of each other (a buffer is touched only once the disk lags far enough behind to need it); save
 # only should stay within 256 MiB, save + load within the 512 MiB of read pieces plus 64 MiB.
+# Below about 1 GiB the optimizer file is under 4 read pieces, so fewer are ever touched: keep
+# RSS_SMALL_GIB at 1 or more to compare like with like.
 #
 #   bench/checkpoint_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
 #   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) RSS_SMALL_GIB (1) RSS_LARGE_GIB (4)
@@ -133,8 +135,8 @@ settle
 
 report() { # what mlps-values fio-values
     local m f
-    m=$(printf '%s\n' $2 | median)
-    f=$(printf '%s\n' $3 | median)
+    m=$(tr ' ' '\n' <<<"$2" | median)
+    f=$(tr ' ' '\n' <<<"$3" | median)
     awk -v what="$1" -v m="$m" -v f="$f" 'BEGIN {
         printf "%s: mlps %.3f GiB/s, fio %.3f GiB/s, ratio %.2f (target >= 0.95)\n",
             what, m, f, (f > 0 ? m / f : 0) }'

@@ -23,6 +23,7 @@ typedef struct checkpointer {
     const mlps_stream_options *streams;
     mlps_checkpoint_result *result;
     mlps_store *store;
+    mlps_stream_reader *reader; /* made before the first timed read */
     mlps_checkpoint_file *files; /* this rank's files, in write order */
     uint64_t file_count;
 } checkpointer;
@@ -80,9 +81,20 @@ static int file_path(uint64_t step, const char *name, char *out, size_t size, ml
 
 /* --- one checkpoint --- */
 
-typedef int (*file_stream)(mlps_store *store, const char *path, uint64_t bytes,
-                           const mlps_stream_options *options, mlps_hist *latency,
+typedef int (*file_stream)(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
                            mlps_error *err);
+
+static int write_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
+                      mlps_error *err)
+{
+    return mlps_stream_write_file(c->store, path, bytes, c->streams, latency, err);
+}
+
+static int read_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
+                     mlps_error *err)
+{
+    return mlps_stream_reader_read(c->reader, path, bytes, latency, err);
+}
 
 /* This rank's files of one checkpoint, in order, each timed as a whole too. */
 static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps_hist *latency,
@@ -93,7 +105,7 @@ static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps
         int rc = file_path(step, c->files[i].name, path, sizeof path, err);
         uint64_t start = mlps_monotonic_ns();
         if (!rc)
-            rc = stream(c->store, path, c->files[i].bytes, c->streams, latency, err);
+            rc = stream(c, path, c->files[i].bytes, latency, err);
         if (rc)
             return rc;
         mlps_hist_record(c->file_latency, mlps_monotonic_ns() - start);
@@ -105,12 +117,12 @@ static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps
 
 static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    return stream_files(c, step, mlps_stream_write_file, latency, err);
+    return stream_files(c, step, write_file, latency, err);
 }
 
 static int load_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    return stream_files(c, step, mlps_stream_read_file, latency, err);
+    return stream_files(c, step, read_file, latency, err);
 }
 
 /* Rank 0's progress over a phase: its own bytes of every checkpoint of the phase. */
@@ -202,7 +214,12 @@ static int check_readable(checkpointer *c, mlps_error *err)
 
 static int load_phase(checkpointer *c, mlps_error *err)
 {
+    if (c->result->load.count == 0)
+        return 0;
     int rc = check_readable(c, err);
+    if (!rc)
+        rc = mlps_comm_agree(c->comm, mlps_stream_reader_create(c->store, c->streams, &c->reader,
+                                                                err), err);
     start_progress(c, &c->result->load, "load");
     for (uint64_t k = 1; k <= c->result->load.count && !rc; k++)
         rc = timed_checkpoint(c, &c->result->load, "load", k, load_files, err);
@@ -290,6 +307,7 @@ int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *w
     if (!rc)
         rc = reduce(&c, err);
     free(c.files);
+    mlps_stream_reader_destroy(c.reader);
     if (c.store)
         mlps_store_close(c.store);
     return rc;

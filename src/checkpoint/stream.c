@@ -1,6 +1,7 @@
 /* Checkpoint file streams; see stream.h. Writes go through the sequential writer (its buffers
  * are the pool: a chunk is generated into a free buffer while earlier ones are in flight); reads
- * keep `read_depth` piece-sized requests in flight through one queue. */
+ * keep `read_depth` piece-sized requests in flight through one queue, kept with its pieces from
+ * one file to the next. */
 #include "checkpoint/stream.h"
 
 #include <errno.h>
@@ -90,17 +91,25 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
     return rc;
 }
 
-typedef struct reader {
-    mlps_file *file;
+/* What a rank keeps from one file to the next: the queue and the read pieces, so their memory is
+ * allocated and first touched once per run rather than once per file. */
+struct mlps_stream_reader {
+    mlps_store *store;
     mlps_ioq *queue;
     mlps_bufpool *pool;
     mlps_io_req *requests;
     unsigned depth;
-    uint64_t size, next_offset, done_bytes;
     size_t piece;
     size_t alignment; /* direct://: the last piece is rounded up and comes back short */
+};
+
+/* One file being read. */
+typedef struct reading {
+    mlps_stream_reader *r;
+    mlps_file *file;
+    uint64_t size, next_offset, done_bytes;
     mlps_hist *latency;
-} reader;
+} reading;
 
 static int check_size(mlps_file *file, uint64_t expected, mlps_error *err)
 {
@@ -113,79 +122,96 @@ static int check_size(mlps_file *file, uint64_t expected, mlps_error *err)
     return 0;
 }
 
-static int submit_piece(reader *r, mlps_io_req *req, mlps_error *err)
+static int submit_piece(reading *f, mlps_io_req *req, mlps_error *err)
 {
-    uint64_t left = r->size - r->next_offset;
+    const mlps_stream_reader *r = f->r;
+    uint64_t left = f->size - f->next_offset;
     size_t len = left < r->piece ? (size_t)left : r->piece;
     if (r->alignment > 1)
         len = (len + r->alignment - 1) / r->alignment * r->alignment;
-    *req = (mlps_io_req){.file = r->file, .op = MLPS_IO_READ, .offset = r->next_offset,
+    *req = (mlps_io_req){.file = f->file, .op = MLPS_IO_READ, .offset = f->next_offset,
                          .buf = req->buf, .len = len};
-    r->next_offset += left < len ? left : len;
+    f->next_offset += left < len ? left : len;
     mlps_io_req *batch[1] = {req};
     return mlps_ioq_submit(r->queue, batch, 1, err);
 }
 
-static int complete_piece(reader *r, mlps_io_req *req, mlps_error *err)
+static int complete_piece(reading *f, mlps_io_req *req, mlps_error *err)
 {
     if (req->result < 0)
         return mlps_io_req_fail(req, err);
-    uint64_t wanted = r->size - req->offset < req->len ? r->size - req->offset : req->len;
+    uint64_t wanted = f->size - req->offset < req->len ? f->size - req->offset : req->len;
     if ((uint64_t)req->result != wanted)
         return mlps_fail(err, -EIO, "%s: short read at offset %" PRIu64 " (%" PRId64 " of %"
-                         PRIu64 " bytes): the file shrank?", mlps_file_uri(r->file), req->offset,
+                         PRIu64 " bytes): the file shrank?", mlps_file_uri(f->file), req->offset,
                          req->result, wanted);
-    r->done_bytes += wanted;
-    if (r->latency)
-        mlps_hist_record(r->latency, req->complete_ns - req->submit_ns);
+    f->done_bytes += wanted;
+    if (f->latency)
+        mlps_hist_record(f->latency, req->complete_ns - req->submit_ns);
     return 0;
 }
 
-static int pump_reads(reader *r, mlps_error *err)
+static int pump_reads(reading *f, mlps_error *err)
 {
+    mlps_stream_reader *r = f->r;
     int rc = 0;
-    for (unsigned i = 0; i < r->depth && r->next_offset < r->size && !rc; i++)
-        rc = submit_piece(r, &r->requests[i], err);
-    while (!rc && r->done_bytes < r->size) {
+    for (unsigned i = 0; i < r->depth && f->next_offset < f->size && !rc; i++)
+        rc = submit_piece(f, &r->requests[i], err);
+    while (!rc && f->done_bytes < f->size) {
         mlps_io_req *done[r->depth];
         int count = mlps_ioq_reap(r->queue, done, r->depth, 1, err);
         if (count < 0)
             return count;
         for (int i = 0; i < count && !rc; i++) {
-            rc = complete_piece(r, done[i], err);
-            if (!rc && r->next_offset < r->size)
-                rc = submit_piece(r, done[i], err);
+            rc = complete_piece(f, done[i], err);
+            if (!rc && f->next_offset < f->size)
+                rc = submit_piece(f, done[i], err);
         }
     }
     return rc;
 }
 
-static int open_reader(reader *r, mlps_store *store, const char *path, uint64_t expected,
-                       const mlps_stream_options *options, mlps_error *err)
+/* After a failure, requests may still be in flight on the file: wait for them before it closes. */
+static int drain(mlps_stream_reader *r)
 {
-    r->depth = read_depth(options);
-    r->piece = read_piece(options);
-    size_t alignment = mlps_store_alignment(store);
-    r->alignment = alignment;
-    if (alignment > 1)
-        r->piece = (r->piece + alignment - 1) / alignment * alignment;
-    int rc = mlps_file_open(store, path, MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL, &r->file, err);
-    if (!rc)
-        rc = check_size(r->file, expected, err);
-    if (!rc)
-        rc = mlps_ioq_create(store, r->depth, &r->queue, err);
-    if (!rc)
-        rc = mlps_bufpool_create(r->piece, r->depth, alignment, &r->pool, err);
-    if (!rc && !(r->requests = calloc(r->depth, sizeof *r->requests)))
-        rc = mlps_fail(err, -ENOMEM, "out of memory");
-    for (unsigned i = 0; !rc && i < r->depth; i++)
-        r->requests[i].buf = mlps_bufpool_get(r->pool);
-    r->size = expected;
-    return rc;
+    while (mlps_ioq_inflight(r->queue) > 0) {
+        mlps_io_req *done[r->depth];
+        if (mlps_ioq_reap(r->queue, done, r->depth, mlps_ioq_inflight(r->queue), NULL) < 0)
+            return -EIO;
+    }
+    return 0;
 }
 
-static void close_reader(reader *r)
+int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *options,
+                              mlps_stream_reader **out, mlps_error *err)
 {
+    mlps_stream_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    r->store = store;
+    r->depth = read_depth(options);
+    r->alignment = mlps_store_alignment(store);
+    r->piece = (read_piece(options) + r->alignment - 1) / r->alignment * r->alignment;
+    int rc = mlps_ioq_create(store, r->depth, &r->queue, err);
+    if (!rc)
+        rc = mlps_bufpool_create(r->piece, r->depth, r->alignment, &r->pool, err);
+    if (!rc && !(r->requests = calloc(r->depth, sizeof *r->requests)))
+        rc = mlps_fail(err, -ENOMEM, "out of memory");
+    /* Touched now, so that no timed read pays for the pages' first use. */
+    for (unsigned i = 0; !rc && i < r->depth; i++)
+        memset(r->requests[i].buf = mlps_bufpool_get(r->pool), 0, r->piece);
+    if (rc) {
+        mlps_stream_reader_destroy(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void mlps_stream_reader_destroy(mlps_stream_reader *r)
+{
+    if (!r)
+        return;
     if (r->queue)
         mlps_ioq_destroy(r->queue);
     for (unsigned i = 0; r->requests && i < r->depth; i++)
@@ -194,20 +220,35 @@ static void close_reader(reader *r)
     if (r->pool)
         mlps_bufpool_destroy(r->pool);
     free(r->requests);
-    if (r->file)
-        mlps_file_close(r->file, NULL);
+    free(r);
+}
+
+int mlps_stream_reader_read(mlps_stream_reader *r, const char *path, uint64_t expected_bytes,
+                            mlps_hist *latency, mlps_error *err)
+{
+    drop_cached_pages(r->store, path);
+    reading f = {.r = r, .size = expected_bytes, .latency = latency};
+    int rc = mlps_file_open(r->store, path, MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL, &f.file, err);
+    if (rc)
+        return rc;
+    rc = check_size(f.file, expected_bytes, err);
+    if (!rc)
+        rc = pump_reads(&f, err);
+    if (rc && drain(r) != 0)
+        mlps_error_prefix(err, "(the read queue failed too) ");
+    mlps_file_close(f.file, NULL);
+    drop_cached_pages(r->store, path);
+    return rc;
 }
 
 int mlps_stream_read_file(mlps_store *store, const char *path, uint64_t expected_bytes,
                           const mlps_stream_options *options, mlps_hist *latency,
                           mlps_error *err)
 {
-    drop_cached_pages(store, path);
-    reader r = {.latency = latency};
-    int rc = open_reader(&r, store, path, expected_bytes, options, err);
+    mlps_stream_reader *reader = NULL;
+    int rc = mlps_stream_reader_create(store, options, &reader, err);
     if (!rc)
-        rc = pump_reads(&r, err);
-    close_reader(&r);
-    drop_cached_pages(store, path);
+        rc = mlps_stream_reader_read(reader, path, expected_bytes, latency, err);
+    mlps_stream_reader_destroy(reader);
     return rc;
 }

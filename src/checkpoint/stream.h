@@ -30,8 +30,20 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
                            const mlps_stream_options *options, mlps_hist *latency,
                            mlps_error *err);
 
+/* A rank's reader: its queue and read pieces (read_depth x read_piece), allocated once and
+ * reused for every file it reads. */
+typedef struct mlps_stream_reader mlps_stream_reader;
+
+int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *options,
+                              mlps_stream_reader **out, mlps_error *err);
+void mlps_stream_reader_destroy(mlps_stream_reader *reader);
+
 /* Reads path, which must hold exactly expected_bytes (else an error naming the file, its size
- * and the expected size). */
+ * and the expected size). Each request's latency goes into latency when given. */
+int mlps_stream_reader_read(mlps_stream_reader *reader, const char *path,
+                            uint64_t expected_bytes, mlps_hist *latency, mlps_error *err);
+
+/* mlps_stream_reader_read with a reader of its own. */
 int mlps_stream_read_file(mlps_store *store, const char *path, uint64_t expected_bytes,
                           const mlps_stream_options *options, mlps_hist *latency,
                           mlps_error *err);

@@ -16,8 +16,8 @@ PYTHON_WITH_NUMPY=/usr/bin/python3
 # llama3-8b shrunk so that a checkpoint is about 80 MiB: files are not multiples of the 32 MiB
 # write chunk or of a page, so partial chunks and tails are exercised.
 LAYERS=2 HIDDEN=256 FFN=1024 VOCAB=8192
-SMALL=(model.num_layers=$LAYERS model.transformer.hidden_size=$HIDDEN
-    model.transformer.ffn_hidden_size=$FFN model.transformer.vocab_size=$VOCAB
+SMALL=("model.num_layers=$LAYERS" "model.transformer.hidden_size=$HIDDEN"
+    "model.transformer.ffn_hidden_size=$FFN" "model.transformer.vocab_size=$VOCAB"
     checkpoint.time_between_checkpoints=0.1)
 
 # The mount of the ENOSPC case, unmounted whatever happens.

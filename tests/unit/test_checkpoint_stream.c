@@ -100,6 +100,40 @@ static void files_differ_and_do_not_compress(void **state)
     io_test_remove_tree(dir);
 }
 
+/* One reader reads file after file, and goes on after a file it refused. */
+static void one_reader_serves_many_files(void **state)
+{
+    (void)state;
+    char dir[1024];
+    io_test_make_dir("ckpt-reader", dir, sizeof dir);
+    mlps_store *store = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(dir, NULL, &store, NULL), 0);
+    const uint64_t sizes[] = {1000003, 5, (96 << 10) * 2};
+    char names[3][16];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(names[i], sizeof names[i], "f%zu.pt", i);
+        assert_int_equal(mlps_stream_write_file(store, names[i], sizes[i], &small, NULL, NULL), 0);
+    }
+    mlps_stream_reader *reader = NULL;
+    assert_int_equal(mlps_stream_reader_create(store, &small, &reader, &err), 0);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 3; i++) {
+            mlps_hist latency;
+            mlps_hist_init(&latency);
+            assert_int_equal(mlps_stream_reader_read(reader, names[i], sizes[i], &latency, &err),
+                             0);
+            assert_int_equal(mlps_hist_count(&latency), (sizes[i] + (96 << 10) - 1) / (96 << 10));
+        }
+        assert_int_not_equal(mlps_stream_reader_read(reader, names[0], 7, NULL, &err), 0);
+        assert_non_null(strstr(err.message, "f0.pt has 1000003 bytes, not the 7"));
+        assert_int_not_equal(mlps_stream_reader_read(reader, "none.pt", 1, NULL, &err), 0);
+    }
+    mlps_stream_reader_destroy(reader);
+    mlps_store_close(store);
+    io_test_remove_tree(dir);
+}
+
 static void memory_is_the_stated_bound(void **state)
 {
     (void)state;
@@ -115,6 +149,7 @@ int main(void)
         cmocka_unit_test(buffered_files_round_trip),
         cmocka_unit_test(direct_files_round_trip),
         cmocka_unit_test(files_differ_and_do_not_compress),
+        cmocka_unit_test(one_reader_serves_many_files),
         cmocka_unit_test(memory_is_the_stated_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
