@@ -253,7 +253,10 @@ static int check_storage_before_launch(const mlps_args *args,
         rc = mlps_checkpoint_layout_init(&layout, &workload->params, processes, err);
         if (!rc)
             rc = mlps_checkpoint_check_marked(store, settings->num_read, err);
-        for (uint64_t rank = 0; !rc && rank < processes; rank++)
+        /* Every rank's sizes from here are stat calls on a local filesystem; on an object store
+         * they are a request each, so there the ranks check their own files, in parallel. */
+        bool local = strcmp(mlps_store_scheme(store), "s3") != 0;
+        for (uint64_t rank = 0; !rc && local && rank < processes; rank++)
             rc = mlps_checkpoint_check_rank_files(store, &layout, rank, settings->num_read, err);
     }
     if (store)
