@@ -22,49 +22,12 @@
 
 #define DT "20250131_235959"
 
-static char scratch_buffer[PATH_MAX];
-static const char *scratch = scratch_buffer;
-
-static void in_scratch(char *out, const char *relative)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", scratch, relative);
-    assert_true(n > 0 && n < PATH_MAX);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
+#include "scratch_dir.h"
 
 static int make_scratch(void **state)
 {
     (void)state;
-    const char *base = getenv("MLPS_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(scratch_buffer, sizeof scratch_buffer, "%s/results.XXXXXX", base);
-    return mkdtemp(scratch_buffer) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    return nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static size_t count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
+    return scratch_create("results");
 }
 
 static void assert_is_directory(const char *path)
