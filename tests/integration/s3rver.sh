@@ -24,11 +24,14 @@ s3rver_install() {
         echo "node and npm are needed for the S3 server (scripts/install-deps.sh)" >"$log"
         return 1
     }
-    [[ "$(s3rver_installed_version "$prefix")" == "$S3RVER_VERSION" ]] && return 0
-    # Scripts that ctest runs side by side share the prefix: one installs at a time.
+    # Scripts that ctest runs side by side share the prefix: one looks and installs at a time,
+    # so a second npm install never rewrites node_modules under a server that is starting.
     mkdir -p "$prefix"
-    flock "$prefix/.install-lock" npm install --prefix "$prefix" --no-audit --no-fund \
-        "s3rver@$S3RVER_VERSION" >"$log" 2>&1 && return 0
+    (
+        flock 9
+        [[ "$(s3rver_installed_version "$prefix")" == "$S3RVER_VERSION" ]] && exit 0
+        npm install --prefix "$prefix" --no-audit --no-fund "s3rver@$S3RVER_VERSION" >"$log" 2>&1
+    ) 9>"$prefix/.install-lock" && return 0
     npm ping >/dev/null 2>&1 || return 2
     return 1
 }
