@@ -13,7 +13,6 @@
 #include "core/clock.h"
 #include "core/comm_agree.h"
 #include "core/host_summary.h"
-#include "core/mkdirs.h"
 #include "core/results.h"
 
 #define GIB 1073741824.0
@@ -129,27 +128,6 @@ static json_t *per_epoch_stats(const mlps_checkpoint_result *result)
     return json_pack("{s:o}", "1", epoch);
 }
 
-static int write_config(const char *run_dir, const mlps_checkpoint_workload *w, mlps_error *err)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/dlio_config", run_dir);
-    int rc = mlps_mkdirs(dir, 0755, err);
-    char *text = NULL;
-    size_t size = 0;
-    FILE *memory = rc ? NULL : open_memstream(&text, &size);
-    if (!rc && !memory)
-        rc = mlps_fail(err, -ENOMEM, "out of memory");
-    if (!rc) {
-        rc = mlps_config_write_yaml(w->config, memory, true);
-        fclose(memory);
-        snprintf(path, sizeof path, "%s/config.yaml", dir);
-        if (!rc)
-            rc = mlps_write_file_atomic(path, text, size, err);
-    }
-    free(text);
-    return rc;
-}
-
 static char *metric_text(const mlps_checkpoint_result *result, int accelerators)
 {
     char *text = NULL;
@@ -192,7 +170,7 @@ int mlps_checkpoint_write_outputs(const mlps_comm *comm, const char *run_dir,
         rc = mlps_results_write_summary(run_dir, summary, err);
         json_decref(summary);
         if (!rc)
-            rc = write_config(run_dir, workload, err);
+            rc = mlps_results_write_config(run_dir, workload->config, err);
         if (!rc && !(*report = metric_text(result, comm->size)))
             rc = mlps_fail(err, -ENOMEM, "out of memory");
     }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "core/config.h"
 #include "core/error.h"
 
 typedef enum mlps_benchmark_type {
@@ -131,6 +132,9 @@ int mlps_results_metadata_path(const mlps_run_info *run, char *out, size_t size,
 /* Writes the metadata file atomically. */
 int mlps_results_write_metadata(const mlps_run_info *run, const mlps_run_metadata *metadata,
                                 mlps_error *err);
+
+/* Writes the merged workload configuration to "<run_dir>/dlio_config/config.yaml" atomically. */
+int mlps_results_write_config(const char *run_dir, const mlps_config *config, mlps_error *err);
 
 /* Writes "<run_dir>/summary.json" atomically. */
 int mlps_results_write_summary(const char *run_dir, const json_t *summary, mlps_error *err);

@@ -13,7 +13,6 @@
 #include "core/comm_agree.h"
 #include "core/host_summary.h"
 #include "core/log.h"
-#include "core/mkdirs.h"
 #include "core/results.h"
 
 
@@ -69,27 +68,6 @@ static int write_rank_file(const char *run_dir, int rank, const char *suffix, js
     return rc;
 }
 
-static int write_config(const char *run_dir, const mlps_workload *w, mlps_error *err)
-{
-    char dir[PATH_MAX], path[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/dlio_config", run_dir);
-    int rc = mlps_mkdirs(dir, 0755, err);
-    if (rc)
-        return rc;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *memory = open_memstream(&text, &size);
-    if (!memory)
-        return mlps_fail(err, -ENOMEM, "out of memory");
-    rc = mlps_config_write_yaml(w->config, memory, true);
-    fclose(memory);
-    snprintf(path, sizeof path, "%s/config.yaml", dir);
-    if (!rc)
-        rc = mlps_write_file_atomic(path, text, size, err);
-    free(text);
-    return rc;
-}
-
 static int write_rank0_files(const mlps_comm *comm, const char *run_dir, const mlps_workload *w,
                              const mlps_training_result *result, json_t *cluster, char **report,
                              mlps_error *err)
@@ -98,7 +76,7 @@ static int write_rank0_files(const mlps_comm *comm, const char *run_dir, const m
     int rc = mlps_results_write_summary(run_dir, summary, err);
     json_decref(summary);
     if (!rc)
-        rc = write_config(run_dir, w, err);
+        rc = mlps_results_write_config(run_dir, w->config, err);
     if (!rc && !(*report = mlps_metrics_report_text(&result->metrics)))
         rc = mlps_fail(err, -ENOMEM, "out of memory");
     return rc;
