@@ -115,29 +115,6 @@ static int load_workload(const mlps_args *args, bool with_run_flags,
     return rc;
 }
 
-static int client_hosts(const mlps_args *args, uint64_t *hosts, mlps_error *err)
-{
-    if (mlps_args_given(args, "num_client_hosts")) {
-        long long n = mlps_args_int(args, "num_client_hosts");
-        if (n < 1)
-            return mlps_fail_usage(err, -EINVAL, "--num-client-hosts/-nc must be at least 1");
-        *hosts = (uint64_t)n;
-        return 0;
-    }
-    mlps_launch_spec spec;
-    int rc = mlps_launch_spec_from_args(args, 1, &spec, err);
-    if (!rc)
-        *hosts = spec.hosts.count;
-    mlps_launch_spec_free(&spec);
-    return rc;
-}
-
-static uint64_t host_memory(const mlps_args *args)
-{
-    double gib = mlps_args_double(args, "client_host_memory_in_gb");
-    return gib > 0 ? (uint64_t)llround(gib * 1073741824.0) : 0;
-}
-
 /* --- datasize --- */
 
 static int run_datasize(const mlps_invocation *inv, mlps_error *err)
@@ -148,9 +125,10 @@ static int run_datasize(const mlps_invocation *inv, mlps_error *err)
         return err->exit_status;
     mlps_checkpoint_layout layout;
     mlps_checkpoint_datasize size;
-    mlps_checkpoint_datasize_request request = {.model = mlps_args_string(&inv->args, "model"),
-                                                .host_memory_bytes = host_memory(&inv->args)};
-    rc = client_hosts(&inv->args, &request.hosts, err);
+    mlps_checkpoint_datasize_request request = {.model = mlps_args_string(&inv->args, "model")};
+    rc = mlps_host_memory_from_args(&inv->args, &request.host_memory_bytes, err);
+    if (!rc)
+        rc = mlps_client_hosts_from_args(&inv->args, &request.hosts, err);
     if (!rc)
         rc = mlps_checkpoint_layout_init(&layout, &workload.params,
                                          (uint64_t)mlps_args_int(&inv->args, "num_processes"), err);
@@ -311,22 +289,6 @@ static int checkpoint(const mlps_invocation *inv, mlps_session *session,
     return rc;
 }
 
-static int end_session(const mlps_invocation *inv, mlps_session *session,
-                       const mlps_checkpoint_workload *workload, int rc, const mlps_error *run_err)
-{
-    mlps_run_metadata metadata;
-    mlps_run_metadata_init(&metadata);
-    metadata.num_processes = inv->comm->size;
-    metadata.parameters = mlps_config_to_json(workload->config, true);
-    metadata.override_parameters = mlps_config_overrides_to_json(workload->config);
-    metadata.args = inv->args.values;
-    mlps_error end_err = {0};
-    int end_rc = mlps_session_end(session, &metadata, rc ? run_err : NULL, &end_err);
-    json_decref(metadata.parameters);
-    json_decref(metadata.override_parameters);
-    return end_rc;
-}
-
 static int run_checkpointing(const mlps_invocation *inv, mlps_error *err)
 {
     mlps_checkpoint_workload workload;
@@ -348,7 +310,7 @@ static int run_checkpointing(const mlps_invocation *inv, mlps_error *err)
     rc = mlps_session_begin(&session, inv->comm, &spec, err);
     if (!rc) {
         rc = checkpoint(inv, &session, &workload, err);
-        end_session(inv, &session, &workload, rc, err);
+        rc = mlps_end_session(inv, &session, workload.config, inv->comm->size, NULL, rc, err);
     }
     mlps_checkpoint_workload_free(&workload);
     return rc ? (err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED) : MLPS_EXIT_OK;

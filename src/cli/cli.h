@@ -5,7 +5,9 @@
 
 #include "cli/args.h"
 #include "core/comm.h"
+#include "core/config.h"
 #include "core/launch.h"
+#include "core/session.h"
 
 typedef struct mlps_command mlps_command;
 
@@ -57,6 +59,18 @@ void mlps_apply_logging_flags(const mlps_args *args);
 int mlps_launch_spec_from_args(const mlps_args *args, unsigned nprocs, mlps_launch_spec *spec,
                                mlps_error *err);
 void mlps_launch_spec_free(mlps_launch_spec *spec);
+
+/* The number of client hosts: -nc when given (at least 1), else the number of distinct --hosts. */
+int mlps_client_hosts_from_args(const mlps_args *args, uint64_t *out, mlps_error *err);
+
+/* -cm (GiB per client host) in bytes; a usage error unless it is a positive number. */
+int mlps_host_memory_from_args(const mlps_args *args, uint64_t *bytes, mlps_error *err);
+
+/* Ends a benchmark's session, writing the metadata (the workload's parameters and overrides, the
+ * parsed options) and, when run_rc says the run failed, err's message into its stderr log.
+ * Returns run_rc when the run failed, else the result of writing the metadata (with err set). */
+int mlps_end_session(const mlps_invocation *inv, mlps_session *session, const mlps_config *config,
+                     int num_processes, const char *accelerator, int run_rc, mlps_error *err);
 
 /* The results root from --results-dir (made absolute), or NULL for the default. */
 const char *mlps_results_root_from_args(const mlps_args *args, char *buf, size_t size);

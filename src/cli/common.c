@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,4 +104,54 @@ const char *mlps_results_root_from_args(const mlps_args *args, char *buf, size_t
         return given;
     snprintf(buf, size, "%s/%s", cwd, given);
     return buf;
+}
+
+int mlps_client_hosts_from_args(const mlps_args *args, uint64_t *out, mlps_error *err)
+{
+    if (mlps_args_given(args, "num_client_hosts")) {
+        long long given = mlps_args_int(args, "num_client_hosts");
+        if (given < 1)
+            return mlps_fail_usage(err, -EINVAL,
+                                   "--num-client-hosts/-nc must be at least 1, got %lld", given);
+        *out = (uint64_t)given;
+        return 0;
+    }
+    mlps_launch_spec spec;
+    int rc = mlps_launch_spec_from_args(args, 1, &spec, err);
+    if (!rc)
+        *out = spec.hosts.count;
+    mlps_launch_spec_free(&spec);
+    return rc;
+}
+
+int mlps_host_memory_from_args(const mlps_args *args, uint64_t *bytes, mlps_error *err)
+{
+    double gib = mlps_args_double(args, "client_host_memory_in_gb");
+    if (!(gib > 0) || gib > 1e9)
+        return mlps_fail_usage(err, -EINVAL,
+                               "--client-host-memory-in-gb/-cm must be a positive number of GiB, "
+                               "got %g", gib);
+    *bytes = (uint64_t)llround(gib * 1073741824.0);
+    return 0;
+}
+
+int mlps_end_session(const mlps_invocation *inv, mlps_session *session, const mlps_config *config,
+                     int num_processes, const char *accelerator, int run_rc, mlps_error *err)
+{
+    mlps_run_metadata metadata;
+    mlps_run_metadata_init(&metadata);
+    metadata.num_processes = num_processes;
+    metadata.accelerator = accelerator;
+    metadata.parameters = config ? mlps_config_to_json(config, true) : NULL;
+    metadata.override_parameters = config ? mlps_config_overrides_to_json(config) : NULL;
+    metadata.args = inv->args.values;
+    mlps_error end_err = {0};
+    int end_rc = mlps_session_end(session, &metadata, run_rc ? err : NULL, &end_err);
+    json_decref(metadata.parameters);
+    json_decref(metadata.override_parameters);
+    if (run_rc)
+        return run_rc;
+    if (end_rc && err)
+        *err = end_err;
+    return end_rc;
 }

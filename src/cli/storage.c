@@ -215,18 +215,7 @@ static int run_measured(const mlps_invocation *inv, mlps_config *cfg, mlps_error
     if (!rc)
         print_result(&session, &result);
 
-    mlps_run_metadata metadata;
-    mlps_run_metadata_init(&metadata);
-    metadata.parameters = mlps_config_to_json(cfg, true);
-    metadata.override_parameters = mlps_config_overrides_to_json(cfg);
-    metadata.args = inv->args.values;
-    mlps_error end_err = {0};
-    int end_rc = mlps_session_end(&session, &metadata, rc ? err : NULL, &end_err);
-    json_decref(metadata.parameters);
-    json_decref(metadata.override_parameters);
-    if (!rc && end_rc)
-        *err = end_err;
-    return rc ? rc : end_rc;
+    return mlps_end_session(inv, &session, cfg, inv->comm->size, NULL, rc, err);
 }
 
 static void print_plan(const mlps_invocation *inv, const mlps_config *cfg)

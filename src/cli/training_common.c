@@ -86,24 +86,6 @@ int mlps_training_load_workload(const mlps_args *args, const char *accelerator,
     return rc;
 }
 
-int mlps_training_client_hosts(const mlps_args *args, uint64_t *out, mlps_error *err)
-{
-    if (mlps_args_given(args, "num_client_hosts")) {
-        long long given = mlps_args_int(args, "num_client_hosts");
-        if (given < 1)
-            return mlps_fail_usage(err, -EINVAL,
-                                   "--num-client-hosts/-nc must be at least 1, got %lld", given);
-        *out = (uint64_t)given;
-        return 0;
-    }
-    mlps_launch_spec spec;
-    int rc = mlps_launch_spec_from_args(args, 1, &spec, err);
-    if (!rc)
-        *out = spec.hosts.count;
-    mlps_launch_spec_free(&spec);
-    return rc;
-}
-
 int mlps_training_begin_session(const mlps_invocation *inv, const char *command,
                                 mlps_session *session, mlps_error *err)
 {
@@ -114,25 +96,4 @@ int mlps_training_begin_session(const mlps_invocation *inv, const char *command,
         .results_root = mlps_results_root_from_args(&inv->args, root_buf, sizeof root_buf),
         .argc = inv->full_argc, .argv = inv->full_argv};
     return mlps_session_begin(session, inv->comm, &spec, err);
-}
-
-int mlps_training_end_session(const mlps_invocation *inv, mlps_session *session,
-                              const mlps_workload *workload, int num_processes,
-                              const char *accelerator, int run_rc, const mlps_error *run_err)
-{
-    mlps_run_metadata metadata;
-    mlps_run_metadata_init(&metadata);
-    metadata.num_processes = num_processes;
-    metadata.accelerator = accelerator;
-    metadata.parameters = workload ? mlps_config_to_json(workload->config, true) : NULL;
-    metadata.override_parameters =
-        workload ? mlps_config_overrides_to_json(workload->config) : NULL;
-    metadata.args = inv->args.values;
-    mlps_error end_err = {0};
-    int rc = mlps_session_end(session, &metadata, run_rc ? run_err : NULL, &end_err);
-    json_decref(metadata.parameters);
-    json_decref(metadata.override_parameters);
-    if (rc)
-        fprintf(stderr, "mlps: %s\n", end_err.message);
-    return rc;
 }

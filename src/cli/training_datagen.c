@@ -72,7 +72,7 @@ static int run_datagen(const mlps_invocation *inv, mlps_error *err)
         }
         if (!rc)
             print_result(&session, &workload, &result);
-        mlps_training_end_session(inv, &session, &workload, inv->comm->size, NULL, rc, err);
+        rc = mlps_end_session(inv, &session, workload.config, inv->comm->size, NULL, rc, err);
     }
     mlps_workload_free(&workload);
     return rc ? (err->exit_status ? err->exit_status : MLPS_EXIT_RUN_FAILED) : MLPS_EXIT_OK;

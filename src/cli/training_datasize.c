@@ -19,17 +19,12 @@ static int datasize_request(const mlps_args *args, mlps_datasize_request *reques
                             mlps_error *err)
 {
     long long accelerators = mlps_args_int(args, "max_accelerators");
-    double memory_gib = mlps_args_double(args, "client_host_memory_in_gb");
     if (accelerators < 1)
         return mlps_fail_usage(err, -EINVAL, "--max-accelerators/-ma must be at least 1, got %lld",
                                accelerators);
-    if (!(memory_gib > 0) || memory_gib > 1e9)
-        return mlps_fail_usage(err, -EINVAL,
-                               "--client-host-memory-in-gb/-cm must be a positive number of GiB, "
-                               "got %g", memory_gib);
     request->accelerators = (uint64_t)accelerators;
-    request->host_memory_bytes = (uint64_t)llround(memory_gib * 1073741824.0);
-    return mlps_training_client_hosts(args, &request->hosts, err);
+    int rc = mlps_host_memory_from_args(args, &request->host_memory_bytes, err);
+    return rc ? rc : mlps_client_hosts_from_args(args, &request->hosts, err);
 }
 
 static char *datagen_command(const mlps_args *args, const mlps_datasize *size)
@@ -91,7 +86,7 @@ static int run_datasize(const mlps_invocation *inv, mlps_error *err)
         rc = mlps_training_begin_session(inv, "datasize", &session, err);
         if (!rc) {
             rc = report(inv, &session, &size, err);
-            mlps_training_end_session(inv, &session, &workload, (int)request.accelerators,
+            rc = mlps_end_session(inv, &session, workload.config, (int)request.accelerators,
                                       mlps_args_string(&inv->args, "accelerator_type"), rc, err);
         }
     }

@@ -129,7 +129,7 @@ static int run_training(const mlps_invocation *inv, mlps_error *err)
     rc = mlps_training_begin_session(inv, "run", &session, err);
     if (!rc) {
         rc = train(inv, &session, &workload, err);
-        mlps_training_end_session(inv, &session, &workload, inv->comm->size,
+        rc = mlps_end_session(inv, &session, workload.config, inv->comm->size,
                                   accelerator_of(&inv->args), rc, err);
     }
     mlps_workload_free(&workload);
