@@ -6,10 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libfyaml-dev libjansson-dev liburing-dev zlib1g-dev libzstd-dev
-  libcurl4-openssl-dev libxml2-dev
+  libcurl4-openssl-dev libxml2-dev libssl-dev libxlsxwriter-dev
   libopenmpi-dev openmpi-bin
   libhdf5-dev libjpeg-dev libpng-dev
   libcmocka-dev zstd fio python3 python3-numpy python3-h5py python3-pil
+  python3-openpyxl python3-yaml
 )
 
 missing=()
