@@ -1,0 +1,57 @@
+/* The files a KV-cache run leaves: the reference's JSON at --output (default
+ * benchmark_results_<YYYYmmdd_HHMMSS>.json, in the run directory of the results tree when there
+ * is one), a copy of it in the run directory, the --xlsx-output workbook, and the summary on the
+ * console. Every file is written whole under a temporary name and then renamed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/atomic_file.h"
+#include "core/log.h"
+#include "kvcache/run_internal.h"
+
+#define RUN_DIR_COPY_NAME "kvcache_results.json"
+
+static void default_output_name(char *out, size_t size, const char *dir)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm local;
+    localtime_r(&now, &local);
+    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &local);
+    if (dir)
+        snprintf(out, size, "%s/benchmark_results_%s.json", dir, stamp);
+    else
+        snprintf(out, size, "benchmark_results_%s.json", stamp);
+}
+
+int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *params, mlps_error *err)
+{
+    const mlps_kv_options *o = run->options;
+    json_t *report = mlps_kv_report_json(run->result);
+    if (!report)
+        return mlps_fail(err, -ENOMEM, "kvcache: out of memory building the report");
+    char path[4096];
+    if (o->output)
+        snprintf(path, sizeof path, "%s", o->output);
+    else
+        default_output_name(path, sizeof path, params->run_dir);
+    int rc = mlps_write_json_atomic(path, report, err);
+    if (rc == 0 && params->run_dir) {
+        char copy[4096];
+        snprintf(copy, sizeof copy, "%s/%s", params->run_dir, RUN_DIR_COPY_NAME);
+        rc = mlps_write_json_atomic(copy, report, err);
+    }
+    if (rc == 0 && o->xlsx_output)
+        rc = mlps_kv_report_xlsx(run->result, report, o->xlsx_output, err);
+    if (rc == 0) {
+        FILE *console = params->console ? params->console : stdout;
+        mlps_kv_report_print(run->result, report, console);
+        fprintf(console, "results: %s\n", path);
+        if (o->xlsx_output)
+            fprintf(console, "workbook: %s\n", o->xlsx_output);
+    }
+    json_decref(report);
+    return rc;
+}
