@@ -117,9 +117,20 @@ static int write_workbook(const char *path, const json_t *params, const json_t *
     int n = snprintf(temp, sizeof temp, "%s.tmp.%d", path, (int)getpid());
     if (n < 0 || (size_t)n >= sizeof temp)
         return mlps_fail(err, -ENAMETOOLONG, "--xlsx-output %s: path too long", path);
+    /* Claimed first so an unwritable place is reported with its cause, before the library
+     * starts. */
+    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int rc = -errno;
+        return mlps_fail(err, rc, "--xlsx-output %s: cannot create the workbook: %s", path,
+                         strerror(-rc));
+    }
+    close(fd);
     lxw_workbook *book = workbook_new(temp);
-    if (!book)
+    if (!book) {
+        unlink(temp);
         return mlps_fail(err, -ENOMEM, "--xlsx-output %s: cannot start the workbook", path);
+    }
     lxw_error written = write_sheets(book, params, metrics, qos);
     lxw_error closed = workbook_close(book);
     if (written != LXW_NO_ERROR || closed != LXW_NO_ERROR) {
