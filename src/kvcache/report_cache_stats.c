@@ -42,7 +42,8 @@ static int put_percentiles(json_t *stats, const mlps_kv_cache_latencies *lat)
     }
     failed |= mlps_kv_put_percentile_keys(stats, "storage_read_device", &lat->storage_read_device);
     failed |= mlps_kv_put_percentile_keys(stats, "storage_read_host", &lat->storage_read_host);
-    failed |= mlps_kv_put_percentile_keys(stats, "storage_write_device", &lat->storage_write_device);
+    failed |= mlps_kv_put_percentile_keys(stats, "storage_write_device",
+                                          &lat->storage_write_device);
     failed |= mlps_kv_put_percentile_keys(stats, "storage_write_host", &lat->storage_write_host);
     return failed;
 }

@@ -44,7 +44,8 @@ static json_t *spill_json(const mlps_kv_run_result *r)
     if (!spill)
         return NULL;
     const mlps_kv_samples *writes = r->latencies ? &r->latencies->spill_write : NULL;
-    int failed = mlps_kv_put(spill, "bytes_written_gib", tier_bytes_json(r->counters.spill_bytes_written));
+    int failed = mlps_kv_put(spill, "bytes_written_gib",
+                             tier_bytes_json(r->counters.spill_bytes_written));
     failed |= mlps_kv_put(spill, "bytes_read_gib", tier_bytes_json(r->counters.spill_bytes_read));
     failed |= mlps_kv_put_uint(spill, "operations", r->counters.spill_operations);
     failed |= put_optional_percentile(spill, "storage_write_p50_ms", writes, 50);

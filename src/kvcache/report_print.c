@@ -102,7 +102,9 @@ static void print_storage(const mlps_kv_run_result *r, const json_t *stats, FILE
     fprintf(out, "\n### STORAGE TIER (spill included) ###\n");
     fprintf(out, "  Read:    %.2f GiB at %.3f GiB/s\n", mlps_kv_gib(c->tier_bytes_read[s]),
             num(stats, "tier_storage_read_bandwidth_gbps"));
-    fprintf(out, "  Written: %.2f GiB at %.3f GiB/s (spill from upper tiers: %.2f GiB in %llu demotions)\n",
+    fprintf(out,
+            "  Written: %.2f GiB at %.3f GiB/s (spill from upper tiers: %.2f GiB in %llu "
+            "demotions)\n",
             mlps_kv_gib(c->tier_bytes_written[s]), num(stats, "tier_storage_write_bandwidth_gbps"),
             mlps_kv_gib(c->spill_bytes_written[s]), (unsigned long long)c->spill_operations);
     const char *ops[] = {"read", "write"};

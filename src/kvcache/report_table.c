@@ -32,7 +32,8 @@ static void timestamp_now(char *out, size_t size)
 
 static int put_workload_parameters(json_t *row, const mlps_kv_options *o)
 {
-    int failed = mlps_kv_put_string(row, "Generation Mode", generation_mode_name(o->generation_mode));
+    int failed =
+        mlps_kv_put_string(row, "Generation Mode", generation_mode_name(o->generation_mode));
     failed |= mlps_kv_put_string(row, "Performance Profile",
                                  o->performance_profile == MLPS_KV_PROFILE_THROUGHPUT ? "throughput"
                                                                                       : "latency");
@@ -224,13 +225,15 @@ static json_t *qos_row(const char *level, const json_t *data, bool throughput)
     const json_t *sla = json_object_get(data, "sla");
     const char *hidden = "N/A (throughput mode)";
     int failed = mlps_kv_put_string(row, "QoS Level", level);
-    failed |= mlps_kv_put(row, "Total Requests", json_deep_copy(json_object_get(data, "total_requests")));
+    failed |= mlps_kv_put(row, "Total Requests",
+                          json_deep_copy(json_object_get(data, "total_requests")));
     failed |= mlps_kv_put(row, "Latency P95 (ms)", json_deep_copy(json_object_get(latency, "p95")));
     failed |= mlps_kv_put(row, "Latency P99 (ms)", json_deep_copy(json_object_get(latency, "p99")));
     const json_t *met = json_object_get(sla, "met");
     const json_t *compliance = json_object_get(sla, "compliance");
     failed |= mlps_kv_put(row, "SLA Met",
-                          throughput ? json_string(hidden) : met ? json_deep_copy(met) : json_null());
+                          throughput ? json_string(hidden)
+                                     : met ? json_deep_copy(met) : json_null());
     failed |= mlps_kv_put(row, "SLA Compliance",
                           throughput ? json_string(hidden)
                                      : compliance ? json_deep_copy(compliance) : json_null());

@@ -90,9 +90,10 @@ json_t *mlps_kv_latency_ms(const mlps_kv_samples *s)
     int failed = obj ? 0 : -1;
     if (obj) {
         failed |= mlps_kv_put_real(obj, "mean", mlps_kv_mean(&sorted) * 1000.0);
-        for (size_t i = 0; i < QUOTED_PERCENTILE_COUNT; i++)
-            failed |= mlps_kv_put_real(obj, quoted_percentiles[i].suffix,
-                                       mlps_kv_percentile(&sorted, quoted_percentiles[i].p) * 1000.0);
+        for (size_t i = 0; i < QUOTED_PERCENTILE_COUNT; i++) {
+            double ms = mlps_kv_percentile(&sorted, quoted_percentiles[i].p) * 1000.0;
+            failed |= mlps_kv_put_real(obj, quoted_percentiles[i].suffix, ms);
+        }
     }
     mlps_kv_sorted_free(&sorted);
     if (failed) {
