@@ -137,7 +137,7 @@ static void check_parallelism(const mlps_kv_options *o, rule_list *list)
         broken(list, "--num-gpus must be >= 1, got %lld", (long long)o->num_gpus);
     if (o->tensor_parallel < 1)
         broken(list, "--tensor-parallel must be >= 1, got %lld", (long long)o->tensor_parallel);
-    else if (o->tensor_parallel > o->num_gpus)
+    else if (o->num_gpus >= 1 && o->tensor_parallel > o->num_gpus)
         broken(list, "--tensor-parallel (%lld) cannot exceed --num-gpus (%lld)",
                (long long)o->tensor_parallel, (long long)o->num_gpus);
     else if ((o->tensor_parallel & (o->tensor_parallel - 1)) != 0)
