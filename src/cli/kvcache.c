@@ -31,6 +31,7 @@ static const char *const log_levels[] = {"DEBUG", "INFO", "WARNING", "ERROR", "C
      .help = "the reference's config.yaml of settings (user templates, QoS, eviction, RAG, "      \
              "models); -p KEY=VALUE overrides one"}
 
+/* -m, -nu and -d are mlpstorage's short names for the same flags. */
 static const mlps_arg model_flags[] = {
     {.name = "model", .short_name = "m", .kind = MLPS_ARG_STRING, .default_value = "llama3.1-8b",
      .metavar = "KEY", .help = "model whose KV cache is stored (built-ins or config.yaml's model_configs)"},
@@ -144,7 +145,8 @@ static const mlps_arg_table addition_table =
     MLPS_ARG_TABLE("mlps additions (not in kv-cache.py)", mlps_addition_flags);
 static const mlps_arg_table datasize_model_table =
     MLPS_ARG_TABLE("Model and settings", datasize_model_flags);
-static const mlps_arg_table datasize_table = MLPS_ARG_TABLE("Sizing", datasize_flags);
+static const mlps_arg_table datasize_table =
+    MLPS_ARG_TABLE("mlps additions (not in mlpstorage's kvcache datasize)", datasize_flags);
 
 /* ---- settings and model ---- */
 
