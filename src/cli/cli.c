@@ -15,10 +15,12 @@
 extern const mlps_program mlps_program_storage;
 extern const mlps_program mlps_program_training;
 extern const mlps_program mlps_program_checkpointing;
+extern const mlps_program mlps_program_kvcache;
 
 static const mlps_program *const programs[] = {
     &mlps_program_training,
     &mlps_program_checkpointing,
+    &mlps_program_kvcache,
     &mlps_program_storage,
     NULL,
 };

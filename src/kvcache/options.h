@@ -62,8 +62,9 @@ typedef struct mlps_kv_options {
 
 void mlps_kv_options_defaults(mlps_kv_options *o);
 
-/* Every rule of spec 30 §5.1; all broken rules in one usage error ("Configuration validation
- * failed:\n  - num-users must be positive ...", one line per rule). */
+/* Every rule of spec 30 §5.1; all broken rules in one usage error, one line per rule in the
+ * reference's words ("--num-users must be positive, got 0\n--duration exceeds 24 hours ...").
+ * s is accepted for rules that depend on config.yaml; there are none today. */
 int mlps_kv_options_validate(const mlps_kv_options *o, const mlps_kv_settings *s, mlps_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/error.h"
 
 typedef enum mlps_kv_user_type {
@@ -85,8 +86,20 @@ typedef struct mlps_kv_settings {
 void mlps_kv_settings_defaults(mlps_kv_settings *s);
 
 /* Reads the reference's config.yaml strictly over the defaults: an unknown key at any level or
- * a value of the wrong type is a usage error naming the key (path:key) and the nearest valid one. */
+ * a value of the wrong type is a usage error naming the key (path:key) and the nearest valid one.
+ * s must hold settings already (from mlps_kv_settings_defaults or an earlier load); every field
+ * is replaced by the file's value or the default, and s is unchanged on error. */
 int mlps_kv_settings_load(mlps_kv_settings *s, const char *path, mlps_error *err);
+
+/* The schema of config.yaml (every key, its type and code default), for a config that also takes
+ * -p overrides and is recorded in the run's metadata. */
+const mlps_cfg_schema *mlps_kv_settings_schema(void);
+
+/* Fills s from cfg (a config over mlps_kv_settings_schema()), checking bounds, the [min, max]
+ * lists and model_configs; origin ("in config.yaml") ends every message. Same contract on s as
+ * mlps_kv_settings_load. */
+int mlps_kv_settings_from_config(mlps_kv_settings *s, const mlps_config *cfg, const char *origin,
+                                 mlps_error *err);
 
 void mlps_kv_settings_free(mlps_kv_settings *s);
 

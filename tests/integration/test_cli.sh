@@ -47,7 +47,7 @@ expect_stderr_empty
 
 case_begin "unknown program: exit 2 with a suggestion"
 expect_exit 2 mlps stroage
-expect_one_error "unknown program 'stroage'" "did you mean 'storage'?" "(valid: training, checkpointing, storage)"
+expect_one_error "unknown program 'stroage'" "did you mean 'storage'?" "(valid: training, checkpointing, kvcache, storage)"
 expect_stdout_empty
 
 case_begin "a program without a command: its help on stderr, exit 1"
