@@ -94,7 +94,7 @@ kv --cache-dir "$CACHE2" --duration 4 --output "$SCRATCH/npy.json" >"$SCRATCH/np
 pid=$!
 files=""
 for _ in $(seq 1 60); do
-    files=$(find "$CACHE2" -name '*_turn_1.npy' 2>/dev/null | head -1)
+    files=$(find "$CACHE2" -name '*_turn_1.npy' 2>/dev/null | head -1 || true)
     [[ -n "$files" ]] && break
     sleep 0.05
 done
@@ -176,8 +176,21 @@ expect_positive "$(json_get "$SCRATCH/direct.json" summary.cache_stats.tier_stor
 case_begin "a disk that fills before the storage limit: the tier evicts, the run completes, nothing is left"
 SMALL_FS="$SCRATCH/small-fs"
 mkdir -p "$SMALL_FS"
-if mount -t tmpfs -o size=6m tmpfs "$SMALL_FS" 2>/dev/null; then
-    expect_exit 0 kv --storage-capacity-gb 1 --num-users 6 --duration 3 --cache-dir "$SMALL_FS/cache" --output "$SCRATCH/full.json"
+# Entries of at most 1 MiB, so that the 6 users' writes in flight fit beside what is stored.
+SMALL_ENTRIES="$SCRATCH/small-entries.yaml"
+cp "$CONFIG" "$SMALL_ENTRIES"
+cat >>"$SMALL_ENTRIES" <<'EOF'
+user_templates:
+  chatbot:
+    context_range: [512, 2048]
+  coding:
+    context_range: [512, 2048]
+  document:
+    context_range: [512, 2048]
+EOF
+if mount -t tmpfs -o size=12m tmpfs "$SMALL_FS" 2>/dev/null; then
+    expect_exit 0 kv --config "$SMALL_ENTRIES" --storage-capacity-gb 1 --num-users 6 --duration 3 \
+        --cache-dir "$SMALL_FS/cache" --output "$SCRATCH/full.json"
     expect_positive "$(json_get "$SCRATCH/full.json" mlps.storage_deletions)" "storage deletions on a full disk"
     expect_eq "$(find "$SMALL_FS/cache" -type f | wc -l)" 0 "files left on the small disk"
     umount "$SMALL_FS"
