@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "kvcache/cache.h"
+#include "kvcache/cache_internal.h"
 #include "kvcache/entry.h"
 #include "kvcache/model.h"
 #include "kvcache/trace.h"
@@ -556,6 +557,102 @@ static void test_bad_keys_and_missing_dir_are_refused(void **state)
     assert_non_null(strstr(err.message, "absent"));
 }
 
+/* ---- a device that fills up: the real storage backend behind a byte budget, so a full disk
+ * can be met without a small filesystem. ---- */
+typedef struct small_disk {
+    mlps_kv_backend base;
+    mlps_kv_backend *real;
+    uint64_t capacity, stored;
+} small_disk;
+
+static int small_write(mlps_kv_backend *b, const mlps_kv_tier_op *op, const mlps_kv_source *src,
+                       mlps_kv_io_time *time, double *source_seconds, mlps_error *err)
+{
+    small_disk *d = (small_disk *)b;
+    if (d->stored + op->shape->bytes > d->capacity)
+        return mlps_fail(err, -ENOSPC, "small disk: full");
+    int rc = d->real->ops->write(d->real, op, src, time, source_seconds, err);
+    if (rc == 0)
+        d->stored += op->shape->bytes;
+    return rc;
+}
+
+static int small_read(mlps_kv_backend *b, const mlps_kv_tier_op *op, mlps_kv_io_time *time,
+                      mlps_error *err)
+{
+    small_disk *d = (small_disk *)b;
+    return d->real->ops->read(d->real, op, time, err);
+}
+
+static mlps_kv_source small_source(mlps_kv_backend *b, const mlps_kv_tier_op *op)
+{
+    small_disk *d = (small_disk *)b;
+    return d->real->ops->source(d->real, op);
+}
+
+static void small_remove(mlps_kv_backend *b, const mlps_kv_tier_op *op)
+{
+    small_disk *d = (small_disk *)b;
+    d->real->ops->remove(d->real, op);
+    d->stored -= op->shape->bytes;
+}
+
+static void small_destroy(mlps_kv_backend *b)
+{
+    small_disk *d = (small_disk *)b;
+    d->real->ops->destroy(d->real);
+}
+
+static const mlps_kv_backend_ops small_ops = {
+    small_write, small_read, small_source, small_remove, small_destroy,
+};
+
+/* The device fills before the tier's limit: the oldest stored entries are deleted until the
+ * write fits; an entry bigger than the device fails naming cache_dir and the bytes, with no
+ * file and no reservation left behind. */
+static void test_full_device_deletes_oldest_then_fails_cleanly(void **state)
+{
+    (void)state;
+    mlps_kv_cache_params p = base_params();
+    p.storage_limit_bytes = 8 * MIB;
+    mlps_kv_cache *c = new_cache(&p);
+    small_disk disk = {.base = {&small_ops, MLPS_KV_TIER_STORAGE},
+                       .real = c->tiers[MLPS_KV_TIER_STORAGE].backend,
+                       .capacity = 3 * TEN_TOKENS};
+    c->tiers[MLPS_KV_TIER_STORAGE].backend = &disk.base;
+    for (int i = 0; i < 5; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "f%d", i);
+        allocate(c, key, 10);
+    }
+    mlps_kv_cache_counters k = counters_of(c);
+    assert_int_equal(k.tier_entries[MLPS_KV_TIER_STORAGE], 3);
+    assert_int_equal(k.tier_used_bytes[MLPS_KV_TIER_STORAGE], 3 * TEN_TOKENS);
+    assert_int_equal(k.storage_deletions, 2);
+    assert_false(mlps_kv_cache_contains(c, "f1"));
+    assert_true(mlps_kv_cache_contains(c, "f2"));
+    assert_int_equal(npy_files(cache_dir), 3);
+
+    allocate(c, "twenty", 20); /* two more go */
+    k = counters_of(c);
+    assert_int_equal(k.tier_entries[MLPS_KV_TIER_STORAGE], 2);
+    assert_int_equal(k.tier_used_bytes[MLPS_KV_TIER_STORAGE], 3 * TEN_TOKENS);
+
+    mlps_kv_op_result r;
+    mlps_error err = {0};
+    assert_int_equal(mlps_kv_cache_allocate(c, "forty", 40, MLPS_KV_PHASE_PREFILL, &r, &err),
+                     -ENOSPC);
+    assert_false(r.ok);
+    assert_non_null(strstr(err.message, cache_dir));
+    assert_non_null(strstr(err.message, "983040 bytes"));
+    k = counters_of(c);
+    assert_int_equal(k.tier_entries[MLPS_KV_TIER_STORAGE], 0);
+    assert_int_equal(k.tier_used_bytes[MLPS_KV_TIER_STORAGE], 0);
+    assert_false(mlps_kv_cache_contains(c, "forty"));
+    assert_int_equal(npy_files(cache_dir), 0);
+    mlps_kv_cache_free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -581,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup(test_start_removes_only_npy_files, setup_case),
         cmocka_unit_test_setup(test_direct_io_round_trip, setup_case),
         cmocka_unit_test_setup(test_bad_keys_and_missing_dir_are_refused, setup_case),
+        cmocka_unit_test_setup(test_full_device_deletes_oldest_then_fails_cleanly, setup_case),
     };
     return cmocka_run_group_tests(tests, setup, remove_scratch);
 }
