@@ -22,10 +22,10 @@ static void reserve(kv_tier_state *t, uint64_t bytes, bool *placed)
     *placed = true;
 }
 
-static mlps_kv_tier_op entry_op(mlps_kv_cache *c, const kv_entry *e, void **data,
-                                const mlps_kv_entry_shape *shape, const mlps_kv_entry_gen *gen)
+/* A demotion's or deletion's view of an entry. */
+static mlps_kv_tier_op entry_op(const kv_entry *e, void **data, const mlps_kv_entry_shape *shape,
+                                const mlps_kv_entry_gen *gen)
 {
-    (void)c;
     return (mlps_kv_tier_op){
         .key = e->key, .shape = shape, .data = data, .phase = MLPS_KV_PHASE_EVICT, .gen = gen};
 }
@@ -43,7 +43,7 @@ static void delete_stored_locked(mlps_kv_cache *c, kv_entry *victim)
 
     mlps_kv_entry_shape shape = mlps_kv_model_entry_shape(c->model, victim->tokens,
                                                           c->tensor_parallel);
-    mlps_kv_tier_op op = entry_op(c, victim, &victim->data, &shape, NULL);
+    mlps_kv_tier_op op = entry_op(victim, &victim->data, &shape, NULL);
     storage->backend->ops->remove(storage->backend, &op);
 
     pthread_mutex_lock(&c->lock);
@@ -87,8 +87,8 @@ static int move_bytes(mlps_kv_cache *c, kv_entry *e, mlps_kv_tier from, mlps_kv_
     mlps_kv_entry_gen gen;
     mlps_kv_entry_gen_init(&gen, c->seed, e->key, shape.bytes);
     mlps_kv_backend *src = c->tiers[from].backend;
-    mlps_kv_tier_op src_op = entry_op(c, e, &e->data, &shape, &gen);
-    mlps_kv_tier_op dst_op = entry_op(c, e, moved, &shape, &gen);
+    mlps_kv_tier_op src_op = entry_op(e, &e->data, &shape, &gen);
+    mlps_kv_tier_op dst_op = entry_op(e, moved, &shape, &gen);
     mlps_kv_source source = src->ops->source(src, &src_op);
     mlps_kv_io_time time = {0};
     double source_seconds = 0;
