@@ -3,7 +3,6 @@
  * every kind shares: the phase of a request from its context length and the QoS mix. */
 #include "kvcache/workload.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -57,8 +56,8 @@ static int open_dataset_or_fallback(const mlps_kv_source_params *params, mlps_kv
     int rc = mlps_kv_sharegpt_open(params, out, err);
     if (rc != 0 || *out)
         return rc;
-    mlps_warn("--dataset-path %s: no human→gpt turn pair in the first %lld conversations; "
-              "falling back to synthetic users",
+    mlps_warn("--dataset-path %s: no human→gpt turn pair in its entries (up to "
+              "--max-conversations %lld); falling back to synthetic users",
               params->options->dataset_path, (long long)params->options->max_conversations);
     rc = mlps_kv_synthetic_open(params, out, err);
     if (rc == 0)
