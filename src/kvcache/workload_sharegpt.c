@@ -126,8 +126,10 @@ int mlps_kv_sharegpt_open(const mlps_kv_source_params *params, mlps_kv_source **
     int rc = mlps_kv_sharegpt_load(o->dataset_path, o->max_conversations, &dataset, err);
     if (rc != 0)
         return rc;
-    if (dataset.count == 0)
+    if (dataset.count == 0) {
+        mlps_kv_sharegpt_dataset_free(&dataset);
         return 0;
+    }
     sharegpt_source *s = calloc(1, sizeof *s);
     uint64_t *order = calloc(dataset.count, sizeof *order);
     if (!s || !order) {
