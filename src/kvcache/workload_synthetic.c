@@ -71,7 +71,7 @@ static int ensure_users(synthetic_source *s, int count, mlps_error *err)
     if (count > s->user_capacity) {
         int capacity = s->user_capacity ? s->user_capacity : 16;
         while (capacity < count)
-            capacity *= 2;
+            capacity = capacity > INT32_MAX / 2 ? count : capacity * 2;
         synthetic_user *users = realloc(s->users, (size_t)capacity * sizeof *users);
         if (!users)
             return mlps_fail(err, -ENOMEM, "synthetic workload: no memory for %d users", count);
@@ -234,10 +234,16 @@ static int synthetic_next(mlps_kv_source *base, uint64_t now_ns, mlps_kv_request
     return MLPS_KV_NEXT_REQUEST;
 }
 
+/* The reference's --num-users limit, unless the autoscaler was allowed more. */
+#define MLPS_KV_MAX_SYNTHETIC_USERS 100000
+
 static void synthetic_set_active_users(mlps_kv_source *base, int users)
 {
     synthetic_source *s = (synthetic_source *)base;
-    s->wanted_active = users < 1 ? 1 : users;
+    int most = s->settings->autoscaler_max_users > MLPS_KV_MAX_SYNTHETIC_USERS
+                   ? s->settings->autoscaler_max_users
+                   : MLPS_KV_MAX_SYNTHETIC_USERS;
+    s->wanted_active = users < 1 ? 1 : users > most ? most : users;
 }
 
 static int synthetic_active_users(const mlps_kv_source *base)

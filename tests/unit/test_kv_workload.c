@@ -296,6 +296,8 @@ static void test_active_users_change(void **state)
         assert_true(first_new[u] >= raised_at + (uint64_t)(0.8 * 0.1e9));
         assert_true(first_new[u] <= raised_at + (uint64_t)(1.2 * 1.5e9));
     }
+    mlps_kv_source_set_active_users(src, 5000000);
+    assert_int_equal(mlps_kv_source_active_users(src), 100000);
     mlps_kv_source_set_active_users(src, 0);
     assert_int_equal(mlps_kv_source_active_users(src), 1);
     for (int i = 0; i < 20; i++) {
