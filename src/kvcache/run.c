@@ -343,7 +343,11 @@ static int open_source(mlps_kv_run_state *run, mlps_error *err)
         .start_ns = run->start_ns,
         .rag = run->rag_on ? &run->rag : NULL,
     };
-    return mlps_kv_source_open(&params, &run->source, err);
+    int rc = mlps_kv_source_open(&params, &run->source, err);
+    if (rc == 0)
+        run->reloads_history = !o->disable_multi_turn &&
+                               strcmp(mlps_kv_source_mode(run->source), "sharegpt") != 0;
+    return rc;
 }
 
 static void run_init(mlps_kv_run_state *run, const mlps_kv_run_params *params, mlps_kv_run_result *result)
@@ -483,12 +487,13 @@ int mlps_kv_run(const mlps_kv_run_params *params, mlps_error *err)
     }
     if (rc == 0) {
         result.source_mode = mlps_kv_source_mode(run.source);
-        result.source_description = mlps_kv_source_describe(run.source);
         mlps_info("kvcache: %s, %lld users, %s workload, %.0f s, cache dir %s",
                   params->model->key, (long long)o->num_users, result.source_mode, o->duration_s,
                   run.trace ? "(trace mode: no I/O)" : cache_dir);
         rc = run_window(&run, err);
     }
+    if (run.source)
+        result.source_description = mlps_kv_source_describe(run.source); /* what it issued */
     if (run.cache) {
         mlps_kv_cache_counters_get(run.cache, &result.counters);
         result.latencies = mlps_kv_cache_latencies_of(run.cache);

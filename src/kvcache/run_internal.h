@@ -53,6 +53,7 @@ typedef struct mlps_kv_run {
     mlps_kv_trace *trace;
     mlps_kv_source *source;
     pthread_mutex_t source_lock; /* the generator's next and the autoscaler's user changes */
+    bool reloads_history; /* multi-turn requests read their earlier turns (not in ShareGPT replay) */
     mlps_kv_rag_corpus rag;
     bool rag_on;
     mlps_kv_queue queue;

@@ -129,10 +129,11 @@ static bool prefix_step(mlps_kv_run_state *run, mlps_kv_request *rq, mlps_rng *r
     return true;
 }
 
-/* Step 2: every earlier turn of the conversation is read again. */
+/* Step 2: every earlier turn of the conversation is read again. As in the reference, replayed
+ * ShareGPT conversations do not reload their history (it keeps no conversation state for them). */
 static bool history_step(mlps_kv_run_state *run, const mlps_kv_request *rq, request_tally *t)
 {
-    if (rq->turn_number <= 1 || rq->conversation_id[0] == '\0')
+    if (rq->turn_number <= 1 || rq->conversation_id[0] == '\0' || !run->reloads_history)
         return true;
     char key[MLPS_KV_KEY_MAX];
     for (int turn = 1; turn < rq->turn_number; turn++) {
