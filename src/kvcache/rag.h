@@ -38,4 +38,8 @@ int64_t mlps_kv_rag_chunk_tokens(const mlps_kv_rag_corpus *c, int doc, int chunk
 int mlps_kv_rag_pick_chunks(const mlps_kv_rag_corpus *c, int doc, mlps_rng *rng, int *chunks,
                             int capacity);
 
+/* The first document RAG requests may pick: with rag.max_documents > 0 the reference keeps only
+ * the last max_documents ingested (the older ones are evicted), else 0. */
+int mlps_kv_rag_first_live_doc(const mlps_kv_rag_corpus *c);
+
 #endif
