@@ -158,6 +158,11 @@ expect_eq "$(json_get "$SCRATCH/do.json" summary.cache_stats.prefill_writes)" 0 
 expect_positive "$(json_get "$SCRATCH/do.json" summary.cache_stats.decode_reads)" "decode reads"
 expect_eq "$(json_get "$SCRATCH/do.json" summary.cache_stats.cache_misses)" 0 "every decode read hits a pre-populated entry"
 
+case_begin "--precondition fills twice the storage tier with 2048-token entries before the window"
+expect_exit 0 kv --precondition --storage-capacity-gb 0.01 --cache-dir "$SCRATCH/cache-pre" --output "$SCRATCH/pre.json"
+expect_stderr_contains "preconditioning wrote 0.02 GiB"
+expect_positive "$(json_get "$SCRATCH/pre.json" requests_completed)" "requests after preconditioning"
+
 case_begin "--simulate-gpu: a labelled simulated tier takes the first entries"
 expect_exit 0 kv --simulate-gpu --gpu-mem-gb 0.01 --cache-dir "$SCRATCH/cache-gpu" --output "$SCRATCH/gpu.json"
 expect_eq "$(json_get "$SCRATCH/gpu.json" mlps.gpu_tier.simulated)" true "gpu tier simulated"
