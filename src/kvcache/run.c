@@ -471,7 +471,16 @@ int mlps_kv_run(const mlps_kv_run_params *params, mlps_error *err)
     run_init(&run, params, &result);
     char cache_dir[4096];
     bool temporary_dir = false;
-    int rc = make_cache_dir(o, cache_dir, sizeof cache_dir, &temporary_dir, err);
+    int rc = 0;
+    if (o->validation_trace) {
+        rc = mlps_kv_validation_load(o->validation_trace, &run.validation_trace, err);
+        run.validating = rc == 0;
+    }
+    if (o->enable_latency_tracing)
+        mlps_warn("kvcache: --enable-latency-tracing (block-layer tracing with bpftrace) is not part of "
+                  "mlps; the storage latencies and their percentiles are reported as usual");
+    if (rc == 0)
+        rc = make_cache_dir(o, cache_dir, sizeof cache_dir, &temporary_dir, err);
     if (rc == 0 && o->io_trace_log)
         rc = mlps_kv_trace_open(o->io_trace_log, &run.trace, err);
     if (rc == 0)

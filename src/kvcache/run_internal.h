@@ -17,6 +17,7 @@
 #include "kvcache/report.h"
 #include "kvcache/run.h"
 #include "kvcache/trace.h"
+#include "kvcache/validation.h"
 #include "kvcache/workload.h"
 
 /* Requests waiting for a worker, highest QoS priority first, then in enqueue order. */
@@ -73,6 +74,9 @@ typedef struct mlps_kv_run {
 
     char **prepopulated_keys; /* --decode-only */
     size_t prepopulated_count;
+
+    bool validating; /* --validation-trace */
+    mlps_kv_trace_stats validation_trace;
 
     char system_prompt_keys[MLPS_KV_SYSTEM_PROMPTS][40];
     int system_prompt_tokens[MLPS_KV_SYSTEM_PROMPTS];

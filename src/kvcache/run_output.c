@@ -32,6 +32,16 @@ int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *
     json_t *report = mlps_kv_report_json(run->result);
     if (!report)
         return mlps_fail(err, -ENOMEM, "kvcache: out of memory building the report");
+    if (run->validating) {
+        const mlps_kv_cache_counters *c = &run->result->counters;
+        uint64_t reads = c->cache_hits + c->cache_misses;
+        double hit_rate = reads ? (double)c->cache_hits / (double)reads : 0.0;
+        json_t *validation = mlps_kv_validation_compare(&run->validation_trace, hit_rate);
+        if (!validation || json_object_set_new(report, "validation", validation) != 0) {
+            json_decref(report);
+            return mlps_fail(err, -ENOMEM, "kvcache: out of memory building the report");
+        }
+    }
     char path[4096];
     if (o->output)
         snprintf(path, sizeof path, "%s", o->output);
@@ -48,6 +58,11 @@ int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *
     if (rc == 0) {
         FILE *console = params->console ? params->console : stdout;
         mlps_kv_report_print(run->result, report, console);
+        json_t *validation = json_object_get(report, "validation");
+        if (validation)
+            fprintf(console, "Validation against %s: %s (hit rate error %.2f%%)\n", o->validation_trace,
+                    json_is_true(json_object_get(validation, "passed")) ? "PASSED" : "FAILED",
+                    json_real_value(json_object_get(validation, "avg_error_pct")));
         fprintf(console, "results: %s\n", path);
         if (o->xlsx_output)
             fprintf(console, "workbook: %s\n", o->xlsx_output);

@@ -203,7 +203,22 @@ else
     echo "note: cannot mount a tmpfs here; the full-disk case is skipped" >&2
 fi
 
+case_begin "--validation-trace compares the run's hit rate with the trace's"
+$PY - "$SCRATCH/valtrace.json" <<'EOF'
+import json, sys
+entry = dict(timestamp=0.0, request_id="r", user_id="u", context_tokens=1000, generation_tokens=100,
+             phase="decode", cache_hit=True, cache_tier="cpu", read_bytes=10, write_bytes=1,
+             read_latency_ms=1.0, write_latency_ms=1.0, model_name="m")
+json.dump([entry] * 9 + [dict(entry, cache_hit=False)], open(sys.argv[1], "w"))
+EOF
+expect_exit 0 kv --validation-trace "$SCRATCH/valtrace.json" --cache-dir "$SCRATCH/cache-val" --output "$SCRATCH/val.json"
+expect_eq "$(json_get "$SCRATCH/val.json" validation.trace_stats.cache_hit_rate)" 0.9 "the trace's hit rate"
+expect_eq "$(jq_py "$SCRATCH/val.json" 'd["validation"]["comparison"]["cache_hit_rate"]["benchmark"] == d["summary"]["cache_stats"]["cache_hit_rate"]')" True "compared with the run's hit rate"
+expect_stdout_contains "Validation against"
+
 case_begin "inputs a run refuses"
+expect_exit 2 kv --validation-trace "$SCRATCH/no-such-validation.json" --cache-dir "$SCRATCH/cache-bad"
+expect_stderr_contains "no-such-validation.json"
 echo "not json" >"$SCRATCH/bad.json"
 expect_exit 2 kv --dataset-path "$SCRATCH/bad.json" --cache-dir "$SCRATCH/cache-bad"
 expect_stderr_contains "$SCRATCH/bad.json"
