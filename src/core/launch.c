@@ -400,7 +400,7 @@ static int push_layout(mlps_argv *out, const char *program, unsigned nprocs,
 static int push_prefix(const mlps_launch_spec *spec, const slot_plan *plan, mlps_argv *out,
                        mlps_argv *params, mlps_error *err)
 {
-    const char *program;
+    const char *program = NULL;
     int status = mlps_launch_program(spec, &program, err);
     for (size_t i = 0; status == 0 && i < spec->mpi_param_count; i++)
         status = mlps_launch_split_params(spec->mpi_params[i], params, err);

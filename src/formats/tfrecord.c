@@ -177,7 +177,7 @@ static int tfrecord_locate_samples(const mlps_format_params *params, const mlps_
 {
     uint64_t offset = 0;
     for (uint64_t k = 0; k < params->samples_per_file; k++) {
-        uint64_t payload_len;
+        uint64_t payload_len = 0;
         int rc = read_record_header(source, k, offset, &payload_len, err);
         if (rc)
             return rc;
@@ -228,7 +228,7 @@ int mlps_tfrecord_verify(const mlps_source *source, uint64_t *records, mlps_erro
     int rc = 0;
     uint64_t offset = 0, k = 0;
     for (; !rc && offset < source->size; k++) {
-        uint64_t payload_len;
+        uint64_t payload_len = 0;
         rc = read_record_header(source, k, offset, &payload_len, err);
         if (!rc)
             rc = verify_payload(source, k, offset, payload_len, chunk, err);

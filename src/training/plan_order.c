@@ -43,7 +43,7 @@ static int check_order_params(const mlps_order_params *params, mlps_error *err)
 static int choose_steps(mlps_plan *plan, mlps_error *err)
 {
     const mlps_order_params *params = &plan->params;
-    uint64_t steps;
+    uint64_t steps = 0;
     int rc = mlps_plan_steps_for(plan->total_samples, params->batch_size, params->ranks, &steps,
                                  err);
     if (rc < 0)

@@ -193,7 +193,7 @@ static void every_case_writes_its_announced_size(void **state)
                      (long)getpid());
     assert_true(n > 0 && (size_t)n < sizeof dir);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        uint64_t size, expected;
+        uint64_t size = 0, expected = 0;
         assert_int_equal(write_case(dir, &cases[i], NULL, &size, &expected), 0);
         if (strcmp(cases[i].compression, "zip") != 0)
             assert_int_equal(size, expected);
