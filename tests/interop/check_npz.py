@@ -55,19 +55,21 @@ def with_x_crc_after_data(savez):
         entry = bytearray(savez[at:at + length])
         name_len = struct.unpack_from("<H", entry, 28)[0]
         if entry[46:46 + name_len] == b"x.npy":
-            struct.pack_into("<H", entry, 8, struct.unpack_from("<H", entry, 8)[0] | CRC_AFTER_DATA)
+            flags = struct.unpack_from("<H", entry, 8)[0]
+            struct.pack_into("<H", entry, 8, flags | CRC_AFTER_DATA)
         else:
             offset = struct.unpack_from("<I", entry, 42)[0]
             struct.pack_into("<I", entry, 42, offset + DESCRIPTOR_BYTES)
         out += entry
     end_record = bytearray(savez[end:])
-    struct.pack_into("<I", end_record, 16, struct.unpack_from("<I", end_record, 16)[0] + DESCRIPTOR_BYTES)
+    directory_offset = struct.unpack_from("<I", end_record, 16)[0]
+    struct.pack_into("<I", end_record, 16, directory_offset + DESCRIPTOR_BYTES)
     out += end_record
     return bytes(out)
 
 
 def walk_local_headers(data):
-    """Members found by trusting each local header's 32-bit sizes, as DLIO's O_DIRECT reader does."""
+    """Members found by trusting each local header's 32-bit sizes (DLIO's O_DIRECT reader)."""
     members, pos = {}, 0
     while data[pos:pos + 4] == LOCAL_SIGNATURE:
         compressed, size, name_len, extra_len = struct.unpack_from("<IIHH", data, pos + 18)
@@ -89,7 +91,8 @@ def main():
         assert names == ["x.npy", "y.npy"], f"{path}: members {names}"
         method = zipfile.ZIP_DEFLATED if compression == "zip" else zipfile.ZIP_STORED
         for info in archive.infolist():
-            assert info.compress_type == method, f"{path}: {info.filename} method {info.compress_type}"
+            assert info.compress_type == method, \
+                f"{path}: {info.filename} method {info.compress_type}"
         x_info = archive.getinfo("x.npy")
         x_bytes = archive.read("x.npy")
     with np.load(path) as data:
@@ -108,7 +111,8 @@ def main():
         with open(path, "rb") as f:
             ours = f.read()
         expected = with_x_crc_after_data(savez.getvalue())
-        assert ours == expected, f"{path}: differs from numpy.savez's bytes with x's CRC-32 after its data"
+        assert ours == expected, \
+            f"{path}: differs from numpy.savez's bytes with x's CRC-32 after its data"
         walked = walk_local_headers(ours)
         assert list(walked) == ["x.npy"], f"{path}: a local-header walker finds {list(walked)}"
         assert walked["x.npy"] == x_bytes, f"{path}: a local-header walker reads other x.npy bytes"

@@ -1,9 +1,10 @@
-/* Tests for the npz format and its ZIP container: exact bytes of the layout (numpy.savez's, except
- * that x.npy's CRC-32 follows its data in a descriptor: flag bit 3, CRC-32 zero but real sizes in
- * its local header; y.npy exactly as numpy writes it), the NPY member headers, exact sizes,
- * checksummed stored members that are misused, the x data span as every sample's extent, deflated members
- * with data descriptors, zip64 records past 2 GiB (written through a sink that keeps only the
- * head and tail), and errors naming the file and offset. */
+/* Tests for the npz format and its ZIP container: exact bytes of the layout (numpy.savez's,
+ * except that x.npy's CRC-32 follows its data in a descriptor: flag bit 3, CRC-32 zero but real
+ * sizes in its local header; y.npy exactly as numpy writes it), the NPY member headers, exact
+ * sizes, members checksummed on the way out (round trip, misuse, the zip64 offset their
+ * descriptor can cause), the x data span as every sample's extent, deflated members with data
+ * descriptors, zip64 records past 2 GiB (written through a sink that keeps only the head and
+ * tail), and errors naming the file and offset. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
