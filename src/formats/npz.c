@@ -5,11 +5,24 @@
  * STORED and the file's size is exact in advance.
  *
  * Content: x's data is bytes [0, d1*d2*n*element_bytes) of the random stream (params->seed,
- * stream = the file index). A STORED member's CRC-32 goes in its local header before its data,
- * so the data is generated twice: once through a small scratch buffer to checksum it, then
- * again into the sink. That keeps memory bounded (a unet3d file is ~146 MB) and keeps the
- * local header exactly as numpy's, which readers that trust it (DLIO's O_DIRECT npz reader)
- * need.
+ * stream = the file index), generated once, chunk by chunk, and checksummed on its way out.
+ * A STORED member's CRC-32 would have to sit in its local header before its data, which a
+ * sequential sink cannot go back to fill in, so x.npy is written with general-purpose flag bit
+ * 3: CRC-32 zero in the local header, the real sizes there still, and a zip64 data descriptor
+ * (CRC-32 and sizes) after the data; the central directory holds the CRC-32 and sizes as
+ * usual. Why this layout suits the readers of npz files:
+ *  - numpy.load goes through Python's zipfile, which takes CRC-32 and sizes from the central
+ *    directory and verifies the CRC-32 against the data;
+ *  - DLIO's O_DIRECT npz reader walks local headers instead: it reads the 32-bit sizes of each
+ *    local header (which is why they stay filled in rather than zero, as bit 3 would allow),
+ *    skips the name and extra field, takes that many bytes, and stops at the first signature
+ *    that is not a local header; it ignores flags and CRC-32. It therefore reads x, which is
+ *    all it uses, and stops at x's descriptor instead of at the central directory, so it does
+ *    not see y;
+ *  - the sample locator here reads the central directory, then the local header's name and
+ *    extra length.
+ * y.npy (zeros) has a CRC-32 that costs nothing to compute in advance, so it is written as
+ * numpy writes it, CRC-32 in its local header and no descriptor.
  *
  * Samples: sample k is x[:, :, k], which in C order is strided across all of x's data (unless
  * n = 1), so every sample's extent is the whole of x's data span (for a deflated archive, x's
@@ -18,9 +31,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-
 #include "core/fill.h"
+#include "formats/crc32.h"
 #include "formats/format_checks.h"
 #include "formats/format.h"
 #include "formats/npy_header.h"
@@ -83,31 +95,36 @@ static uint64_t npz_file_size(const mlps_format_params *params, const mlps_forma
     const char *names[2] = {NPZ_X_MEMBER, NPZ_Y_MEMBER};
     uint64_t sizes[2] = {layout.x_header_len + layout.x_data,
                          layout.y_header_len + layout.y_data};
-    return mlps_zip_stored_archive_size(names, sizes, 2);
+    const bool crc_after[2] = {true, false};
+    return mlps_zip_stored_archive_size(names, sizes, crc_after, 2);
 }
 
 static uint32_t crc32_of_zeros(uint32_t crc, uint64_t len)
 {
     static const unsigned char zeros[4096];
     for (; len; len -= len < sizeof zeros ? len : sizeof zeros)
-        crc = (uint32_t)crc32_z(crc, zeros, len < sizeof zeros ? (size_t)len : sizeof zeros);
+        crc = mlps_crc32_update(crc, zeros, len < sizeof zeros ? (size_t)len : sizeof zeros);
     return crc;
 }
 
-/* The CRC-32 that x.npy's bytes will have: its header, then its random data. */
-static uint32_t crc32_of_x(const npz_layout *layout, const mlps_format_params *params,
-                           const mlps_format_file *file, unsigned char *scratch,
-                           size_t scratch_size)
+/* x.npy: its header, then its random data generated chunk by chunk into scratch (small enough
+ * to stay in cache while it is checksummed and copied out). */
+static int write_x_stored(const npz_layout *layout, const mlps_format_params *params,
+                          const mlps_format_file *file, mlps_zip_writer *zip,
+                          unsigned char *scratch, size_t scratch_size, mlps_error *err)
 {
-    uint32_t crc = (uint32_t)crc32_z(0, layout->x_header, layout->x_header_len);
-    for (uint64_t done = 0; done < layout->x_data;) {
+    int rc = mlps_zip_begin_stored_crc_after(zip, NPZ_X_MEMBER,
+                                             layout->x_header_len + layout->x_data, err);
+    if (!rc)
+        rc = mlps_zip_store(zip, layout->x_header, layout->x_header_len, err);
+    for (uint64_t done = 0; !rc && done < layout->x_data;) {
         size_t chunk = layout->x_data - done < scratch_size ? (size_t)(layout->x_data - done)
                                                             : scratch_size;
         mlps_fill_random_at(scratch, chunk, params->seed, file->index, done);
-        crc = (uint32_t)crc32_z(crc, scratch, chunk);
+        rc = mlps_zip_store(zip, scratch, chunk, err);
         done += chunk;
     }
-    return crc;
+    return rc ? rc : mlps_zip_member_end(zip, err);
 }
 
 static int write_stored(const npz_layout *layout, const mlps_format_params *params,
@@ -115,17 +132,9 @@ static int write_stored(const npz_layout *layout, const mlps_format_params *para
                         unsigned char *scratch, size_t scratch_size, mlps_error *err)
 {
     mlps_sink *sink = zip->sink;
-    uint32_t x_crc = crc32_of_x(layout, params, file, scratch, scratch_size);
-    uint32_t y_crc = crc32_of_zeros((uint32_t)crc32_z(0, layout->y_header, layout->y_header_len),
+    uint32_t y_crc = crc32_of_zeros(mlps_crc32_update(0, layout->y_header, layout->y_header_len),
                                     layout->y_data);
-    int rc = mlps_zip_begin_stored(zip, NPZ_X_MEMBER, x_crc, layout->x_header_len + layout->x_data,
-                                   err);
-    if (!rc)
-        rc = mlps_sink_write(sink, layout->x_header, layout->x_header_len, err);
-    if (!rc)
-        rc = mlps_sink_write_random(sink, layout->x_data, params->seed, file->index, 0, err);
-    if (!rc)
-        rc = mlps_zip_member_end(zip, err);
+    int rc = write_x_stored(layout, params, file, zip, scratch, scratch_size, err);
     if (!rc)
         rc = mlps_zip_begin_stored(zip, NPZ_Y_MEMBER, y_crc, layout->y_header_len + layout->y_data,
                                    err);

@@ -3,9 +3,13 @@
  * parser too), and read back just far enough to find one member's bytes.
  *
  * What the writer produces, per member: a local header (version 2.0, date 1980-01-01, the
- * zip64 extra field always present, as numpy's force_zip64 asks), the data, and for a deflated
- * member a zip64 data descriptor. A STORED member's CRC-32 and size are given up front and sit
- * in the local header, as zipfile leaves them after seeking back in a seekable file; a deflated
+ * zip64 extra field always present, as numpy's force_zip64 asks), the data, and for some
+ * members a zip64 data descriptor. A STORED member comes in two kinds. With its CRC-32 given
+ * up front, CRC-32 and sizes sit in the local header, as zipfile leaves them after seeking
+ * back in a seekable file. With its CRC-32 computed from the bytes as they are written
+ * (mlps_zip_begin_stored_crc_after), so that generated data need be produced only once, the
+ * local header sets general-purpose flag bit 3 and holds CRC-32 zero but the real sizes, and a
+ * descriptor after the data carries CRC-32 and sizes, as the central directory does. A deflated
  * member is streamed, so its local header holds zeros and its sizes and CRC follow the data in
  * the descriptor, as zipfile writes to an unseekable stream. Then the central directory (zip64
  * extras only for values above 2^31 - 1, zipfile's threshold), a zip64 end record and locator
@@ -30,6 +34,7 @@ typedef struct mlps_zip_member_record {
     uint64_t compressed_size, size;
     uint32_t crc;
     bool deflated;
+    bool descriptor; /* CRC-32 (and sizes) follow the data; flag bit 3 */
 } mlps_zip_member_record;
 
 typedef struct mlps_zip_writer {
@@ -52,6 +57,12 @@ void mlps_zip_writer_free(mlps_zip_writer *writer);
  * exactly `size` bytes to the sink and calls mlps_zip_member_end. name must outlive the writer. */
 int mlps_zip_begin_stored(mlps_zip_writer *writer, const char *name, uint32_t crc, uint64_t size,
                           mlps_error *err);
+/* Starts a STORED member of `size` bytes whose CRC-32 is not known yet: the caller passes
+ * exactly `size` bytes through mlps_zip_store, which checksums them on their way to the sink,
+ * then calls mlps_zip_member_end, which writes the data descriptor. */
+int mlps_zip_begin_stored_crc_after(mlps_zip_writer *writer, const char *name, uint64_t size,
+                                    mlps_error *err);
+int mlps_zip_store(mlps_zip_writer *writer, const void *data, size_t len, mlps_error *err);
 /* Starts a deflated member; its bytes go through mlps_zip_deflate. */
 int mlps_zip_begin_deflated(mlps_zip_writer *writer, const char *name, mlps_error *err);
 int mlps_zip_deflate(mlps_zip_writer *writer, const void *data, size_t len, mlps_error *err);
@@ -59,9 +70,11 @@ int mlps_zip_member_end(mlps_zip_writer *writer, mlps_error *err);
 /* Writes the central directory and the end records. */
 int mlps_zip_finish(mlps_zip_writer *writer, mlps_error *err);
 
-/* The exact size of an archive of STORED members with these names and sizes. */
+/* The exact size of an archive of STORED members with these names and sizes; crc_after[i]
+ * (crc_after may be NULL: none) says member i was begun with mlps_zip_begin_stored_crc_after
+ * and so is followed by a descriptor. */
 uint64_t mlps_zip_stored_archive_size(const char *const *names, const uint64_t *sizes,
-                                      unsigned count);
+                                      const bool *crc_after, unsigned count);
 
 /* One member as the central directory and its local header describe it. */
 typedef struct mlps_zip_member {

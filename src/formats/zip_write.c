@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/crc32.h"
 #include "formats/le_bytes.h"
 #include "formats/zip.h"
 #include "formats/zip_records.h"
@@ -46,19 +47,21 @@ static bool needs_zip64_sizes(uint64_t size, uint64_t compressed_size)
     return size > MLPS_ZIP64_LIMIT || compressed_size > MLPS_ZIP64_LIMIT;
 }
 
-/* The local header; with a descriptor to follow, CRC and sizes are zero. */
-static size_t local_header(const mlps_zip_member_record *m, bool descriptor, unsigned char *out)
+/* The local header. A member with a descriptor has CRC-32 zero here and flag bit 3 set; a
+ * deflated one has zero sizes too (they are not known yet), while a stored one keeps its real
+ * sizes, which readers that walk local headers (DLIO's O_DIRECT npz reader) need. */
+static size_t local_header(const mlps_zip_member_record *m, unsigned char *out)
 {
     size_t name_len = strlen(m->name);
-    uint64_t size = descriptor ? 0 : m->size, compressed = descriptor ? 0 : m->compressed_size;
+    uint64_t size = m->deflated ? 0 : m->size, compressed = m->deflated ? 0 : m->compressed_size;
     bool zip64 = needs_zip64_sizes(size, compressed);
     mlps_put_le32(out, ZIP_LOCAL_SIGNATURE);
     mlps_put_le16(out + 4, zip64 ? ZIP_VERSION_ZIP64 : ZIP_VERSION_DEFAULT);
-    mlps_put_le16(out + 6, descriptor ? ZIP_FLAG_DESCRIPTOR : 0);
+    mlps_put_le16(out + 6, m->descriptor ? ZIP_FLAG_DESCRIPTOR : 0);
     mlps_put_le16(out + 8, m->deflated ? ZIP_METHOD_DEFLATED : ZIP_METHOD_STORED);
     mlps_put_le16(out + 10, 0); /* 00:00:00 */
     mlps_put_le16(out + 12, ZIP_DOS_DATE_1980_01_01);
-    mlps_put_le32(out + 14, descriptor ? 0 : m->crc);
+    mlps_put_le32(out + 14, m->descriptor ? 0 : m->crc);
     mlps_put_le32(out + 18, zip64 ? UINT32_MAX : (uint32_t)compressed);
     mlps_put_le32(out + 22, zip64 ? UINT32_MAX : (uint32_t)size);
     mlps_put_le16(out + 26, (uint16_t)name_len);
@@ -72,17 +75,17 @@ static size_t local_header(const mlps_zip_member_record *m, bool descriptor, uns
     return ZIP_LOCAL_BYTES + name_len + ZIP_LOCAL_EXTRA_BYTES;
 }
 
-static int begin_member(mlps_zip_writer *writer, const char *name, bool deflated, uint32_t crc,
-                        uint64_t size, mlps_error *err)
+static int begin_member(mlps_zip_writer *writer, const mlps_zip_member_record *record,
+                        mlps_error *err)
 {
-    if (writer->member_open || writer->count == MLPS_ZIP_MAX_MEMBERS || strlen(name) > 64)
-        return mlps_fail(err, -EINVAL, "zip member '%s' cannot be started here", name);
+    if (writer->member_open || writer->count == MLPS_ZIP_MAX_MEMBERS ||
+        strlen(record->name) > 64)
+        return mlps_fail(err, -EINVAL, "zip member '%s' cannot be started here", record->name);
     mlps_zip_member_record *m = &writer->members[writer->count];
-    *m = (mlps_zip_member_record){.name = name, .header_offset = archive_offset(writer),
-                                  .compressed_size = size, .size = size, .crc = crc,
-                                  .deflated = deflated};
+    *m = *record;
+    m->header_offset = archive_offset(writer);
     unsigned char header[ZIP_LOCAL_BYTES + 64 + ZIP_LOCAL_EXTRA_BYTES];
-    size_t len = local_header(m, deflated, header);
+    size_t len = local_header(m, header);
     int rc = mlps_sink_write(writer->sink, header, len, err);
     if (rc)
         return rc;
@@ -95,7 +98,28 @@ static int begin_member(mlps_zip_writer *writer, const char *name, bool deflated
 int mlps_zip_begin_stored(mlps_zip_writer *writer, const char *name, uint32_t crc, uint64_t size,
                           mlps_error *err)
 {
-    return begin_member(writer, name, false, crc, size, err);
+    mlps_zip_member_record m = {.name = name, .compressed_size = size, .size = size, .crc = crc};
+    return begin_member(writer, &m, err);
+}
+
+int mlps_zip_begin_stored_crc_after(mlps_zip_writer *writer, const char *name, uint64_t size,
+                                    mlps_error *err)
+{
+    mlps_zip_member_record m = {.name = name, .compressed_size = size, .size = size,
+                                .descriptor = true};
+    return begin_member(writer, &m, err);
+}
+
+int mlps_zip_store(mlps_zip_writer *writer, const void *data, size_t len, mlps_error *err)
+{
+    mlps_zip_member_record *m = writer->count ? &writer->members[writer->count - 1] : NULL;
+    if (!writer->member_open || m->deflated || !m->descriptor)
+        return mlps_fail(err, -EINVAL,
+                         "zip member '%s' does not take checksummed stored bytes (start it with "
+                         "mlps_zip_begin_stored_crc_after)",
+                         m ? m->name : "(none)");
+    m->crc = mlps_crc32_update(m->crc, data, len);
+    return mlps_sink_write(writer->sink, data, len, err);
 }
 
 int mlps_zip_begin_deflated(mlps_zip_writer *writer, const char *name, mlps_error *err)
@@ -118,7 +142,8 @@ int mlps_zip_begin_deflated(mlps_zip_writer *writer, const char *name, mlps_erro
             return mlps_fail(err, -ENOMEM, "zlib deflateInit2 failed for zip member '%s'", name);
         writer->zstream_ready = true;
     }
-    return begin_member(writer, name, true, 0, 0, err);
+    mlps_zip_member_record m = {.name = name, .deflated = true, .descriptor = true};
+    return begin_member(writer, &m, err);
 }
 
 /* Runs deflate over the pending input with `flush`, writing every full output buffer. */
@@ -147,7 +172,7 @@ int mlps_zip_deflate(mlps_zip_writer *writer, const void *data, size_t len, mlps
 {
     mlps_zip_member_record *m = &writer->members[writer->count - 1];
     const unsigned char *p = data;
-    m->crc = (uint32_t)crc32_z(m->crc, p, len);
+    m->crc = mlps_crc32_update(m->crc, p, len);
     m->size += len;
     while (len) {
         size_t piece = len < (1u << 30) ? len : (1u << 30);
@@ -162,9 +187,24 @@ int mlps_zip_deflate(mlps_zip_writer *writer, const void *data, size_t len, mlps
     return 0;
 }
 
+/* The data descriptor, always in its zip64 form (8-byte sizes): the local header always carries
+ * the zip64 extra field, and APPNOTE 4.3.9.2 has readers expect 8-byte sizes whenever it is
+ * present; Python's zipfile writes the same. */
+static int write_descriptor(mlps_zip_writer *writer, const mlps_zip_member_record *m,
+                            mlps_error *err)
+{
+    unsigned char descriptor[ZIP64_DESCRIPTOR_BYTES];
+    mlps_put_le32(descriptor, ZIP_DESCRIPTOR_SIGNATURE);
+    mlps_put_le32(descriptor + 4, m->crc);
+    mlps_put_le64(descriptor + 8, m->compressed_size);
+    mlps_put_le64(descriptor + 16, m->size);
+    return mlps_sink_write(writer->sink, descriptor, sizeof descriptor, err);
+}
+
 int mlps_zip_member_end(mlps_zip_writer *writer, mlps_error *err)
 {
     mlps_zip_member_record *m = &writer->members[writer->count - 1];
+    uint64_t written = writer->sink->written - writer->data_start;
     if (m->deflated) {
         writer->zstream.next_in = NULL;
         writer->zstream.avail_in = 0;
@@ -172,18 +212,14 @@ int mlps_zip_member_end(mlps_zip_writer *writer, mlps_error *err)
         if (rc)
             return rc;
         m->compressed_size = writer->sink->written - writer->data_start;
-        unsigned char descriptor[ZIP64_DESCRIPTOR_BYTES];
-        mlps_put_le32(descriptor, ZIP_DESCRIPTOR_SIGNATURE);
-        mlps_put_le32(descriptor + 4, m->crc);
-        mlps_put_le64(descriptor + 8, m->compressed_size);
-        mlps_put_le64(descriptor + 16, m->size);
-        rc = mlps_sink_write(writer->sink, descriptor, sizeof descriptor, err);
+    } else if (written != m->size) {
+        return mlps_fail(err, -EIO, "zip member '%s': %llu bytes written, %llu declared", m->name,
+                         (unsigned long long)written, (unsigned long long)m->size);
+    }
+    if (m->descriptor) {
+        int rc = write_descriptor(writer, m, err);
         if (rc)
             return rc;
-    } else if (writer->sink->written - writer->data_start != m->size) {
-        return mlps_fail(err, -EIO, "zip member '%s': %llu bytes written, %llu declared", m->name,
-                         (unsigned long long)(writer->sink->written - writer->data_start),
-                         (unsigned long long)m->size);
     }
     writer->member_open = false;
     return 0;
@@ -214,7 +250,7 @@ static size_t central_entry(const mlps_zip_member_record *m, unsigned char *out)
     out[4] = (unsigned char)version;
     out[5] = ZIP_SYSTEM_UNIX;
     mlps_put_le16(out + 6, (uint16_t)version);
-    mlps_put_le16(out + 8, m->deflated ? ZIP_FLAG_DESCRIPTOR : 0);
+    mlps_put_le16(out + 8, m->descriptor ? ZIP_FLAG_DESCRIPTOR : 0);
     mlps_put_le16(out + 10, m->deflated ? ZIP_METHOD_DEFLATED : ZIP_METHOD_STORED);
     mlps_put_le16(out + 12, 0);
     mlps_put_le16(out + 14, ZIP_DOS_DATE_1980_01_01);
@@ -297,7 +333,7 @@ int mlps_zip_finish(mlps_zip_writer *writer, mlps_error *err)
 }
 
 uint64_t mlps_zip_stored_archive_size(const char *const *names, const uint64_t *sizes,
-                                      unsigned count)
+                                      const bool *crc_after, unsigned count)
 {
     uint64_t offset = 0, directory = 0;
     for (unsigned i = 0; i < count; i++) {
@@ -307,6 +343,8 @@ uint64_t mlps_zip_stored_archive_size(const char *const *names, const uint64_t *
         unsigned zip64_values = central_zip64_values(&m, values);
         size_t name_len = strlen(names[i]);
         offset += ZIP_LOCAL_BYTES + name_len + ZIP_LOCAL_EXTRA_BYTES + sizes[i];
+        if (crc_after && crc_after[i])
+            offset += ZIP64_DESCRIPTOR_BYTES;
         directory += ZIP_CENTRAL_BYTES + name_len + (zip64_values ? 4 + 8 * zip64_values : 0);
     }
     uint64_t end = ZIP_END_BYTES;

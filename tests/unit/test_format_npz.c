@@ -1,8 +1,10 @@
-/* Tests for the npz format and its ZIP container: exact bytes of the layout numpy.savez writes
- * (local headers with CRC-32 and sizes, zip64 extras, central directory, end record), the NPY
- * member headers, exact sizes, the x data span as every sample's extent, deflated members
- * with data descriptors, zip64 records past 2 GiB (written through a sink that keeps only the
- * head and tail), and errors naming the file and offset. */
+/* Tests for the npz format and its ZIP container: exact bytes of the layout (numpy.savez's,
+ * except that x.npy's CRC-32 follows its data in a descriptor: flag bit 3, CRC-32 zero but real
+ * sizes in its local header; y.npy exactly as numpy writes it), the NPY member headers, exact
+ * sizes, members checksummed on the way out (round trip, misuse, the zip64 offset their
+ * descriptor can cause), the x data span as every sample's extent, deflated members with data
+ * descriptors, zip64 records past 2 GiB (written through a sink that keeps only the head and
+ * tail), and errors naming the file and offset. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,13 +26,15 @@ static const mlps_format_params params = {
     .seed = 5};
 static const mlps_format_file file = {.index = 1, .d1 = 7, .d2 = 5};
 
-/* numpy.savez of x (7, 5, 3) uint8 and y (3,) int64: 55-byte local headers, 128-byte NPY
- * headers, 105 + 24 data bytes, 51-byte central entries, 22-byte end record. */
+/* x (7, 5, 3) uint8 and y (3,) int64: 55-byte local headers, 128-byte NPY headers, 105 + 24
+ * data bytes, a 24-byte zip64 descriptor after x's data, 51-byte central entries, 22-byte end
+ * record. */
 #define X_HEADER_AT 0u
 #define X_NPY_AT 55u
 #define X_DATA_AT (X_NPY_AT + 128u)
 #define X_DATA_BYTES 105u
-#define Y_HEADER_AT (X_DATA_AT + X_DATA_BYTES)
+#define X_DESCRIPTOR_AT (X_DATA_AT + X_DATA_BYTES)
+#define Y_HEADER_AT (X_DESCRIPTOR_AT + 24u)
 #define Y_NPY_AT (Y_HEADER_AT + 55u)
 #define DIRECTORY_AT (Y_NPY_AT + 128u + 24u)
 #define END_AT (DIRECTORY_AT + 102u)
@@ -52,12 +56,15 @@ static void npy_header_text(const char *dict, unsigned char out[128])
     out[127] = '\n';
 }
 
-static void check_local_header(const unsigned char *h, const char *name, uint32_t crc,
-                               uint32_t size)
+#define CRC_IN_HEADER 0
+#define CRC_AFTER_DATA 0x0008 /* flag bit 3 */
+
+static void check_local_header(const unsigned char *h, const char *name, unsigned flags,
+                               uint32_t crc, uint32_t size)
 {
     assert_int_equal(le32(h), 0x04034b50);
     assert_int_equal(le16(h + 4), 20);     /* version needed */
-    assert_int_equal(le16(h + 6), 0);      /* flags */
+    assert_int_equal(le16(h + 6), flags);
     assert_int_equal(le16(h + 8), 0);      /* stored */
     assert_int_equal(le16(h + 10), 0);     /* 00:00 */
     assert_int_equal(le16(h + 12), 0x21);  /* 1980-01-01 */
@@ -73,13 +80,13 @@ static void check_local_header(const unsigned char *h, const char *name, uint32_
     assert_int_equal(le64(h + 47), size);
 }
 
-static void check_central_entry(const unsigned char *c, const char *name, uint32_t crc,
-                                uint32_t size, uint32_t header_offset)
+static void check_central_entry(const unsigned char *c, const char *name, unsigned flags,
+                                uint32_t crc, uint32_t size, uint32_t header_offset)
 {
     assert_int_equal(le32(c), 0x02014b50);
     assert_int_equal(le16(c + 4), 0x0314);  /* made by 2.0 on Unix */
     assert_int_equal(le16(c + 6), 20);
-    assert_int_equal(le16(c + 8), 0);
+    assert_int_equal(le16(c + 8), flags);
     assert_int_equal(le16(c + 10), 0);
     assert_int_equal(le16(c + 14), 0x21);
     assert_int_equal(le32(c + 16), crc);
@@ -92,7 +99,7 @@ static void check_central_entry(const unsigned char *c, const char *name, uint32
     assert_memory_equal(c + 46, name, 5);
 }
 
-static void layout_is_numpy_savez(void **state)
+static void layout_is_numpy_savez_with_x_crc_after_data(void **state)
 {
     (void)state;
     mlps_memory_sink memory;
@@ -116,14 +123,98 @@ static void layout_is_numpy_savez(void **state)
 
     uint32_t x_crc = (uint32_t)crc32(0, d + X_NPY_AT, 128 + X_DATA_BYTES);
     uint32_t y_crc = (uint32_t)crc32(0, d + Y_NPY_AT, 128 + 24);
-    check_local_header(d + X_HEADER_AT, "x.npy", x_crc, 128 + X_DATA_BYTES);
-    check_local_header(d + Y_HEADER_AT, "y.npy", y_crc, 128 + 24);
-    check_central_entry(d + DIRECTORY_AT, "x.npy", x_crc, 128 + X_DATA_BYTES, X_HEADER_AT);
-    check_central_entry(d + DIRECTORY_AT + 51, "y.npy", y_crc, 128 + 24, Y_HEADER_AT);
+    check_local_header(d + X_HEADER_AT, "x.npy", CRC_AFTER_DATA, 0, 128 + X_DATA_BYTES);
+    assert_int_equal(le32(d + X_DESCRIPTOR_AT), 0x08074b50);
+    assert_int_equal(le32(d + X_DESCRIPTOR_AT + 4), x_crc);
+    assert_int_equal(le64(d + X_DESCRIPTOR_AT + 8), 128 + X_DATA_BYTES);
+    assert_int_equal(le64(d + X_DESCRIPTOR_AT + 16), 128 + X_DATA_BYTES);
+    check_local_header(d + Y_HEADER_AT, "y.npy", CRC_IN_HEADER, y_crc, 128 + 24);
+    check_central_entry(d + DIRECTORY_AT, "x.npy", CRC_AFTER_DATA, x_crc, 128 + X_DATA_BYTES,
+                        X_HEADER_AT);
+    check_central_entry(d + DIRECTORY_AT + 51, "y.npy", CRC_IN_HEADER, y_crc, 128 + 24,
+                        Y_HEADER_AT);
+    assert_int_equal(mlps_format_find("npz")->file_size(&params, &file), TOTAL_BYTES);
     static const unsigned char end[22] = {0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 2, 0, 2, 0,
                                           102,  0,    0,    0,    (unsigned char)DIRECTORY_AT,
                                           (unsigned char)(DIRECTORY_AT >> 8), 0, 0, 0, 0};
     assert_memory_equal(d + END_AT, end, sizeof end);
+    mlps_memory_sink_free(&memory);
+}
+
+/* --- stored members checksummed on the way out --- */
+
+static void crc_after_member_round_trips(void **state)
+{
+    (void)state;
+    unsigned char data[1000];
+    mlps_fill_random(data, sizeof data, 8, 1);
+    mlps_sink sink;
+    mlps_memory_sink memory;
+    mlps_memory_sink_init(&sink, &memory);
+    mlps_zip_writer zip;
+    mlps_error err = {0};
+    mlps_zip_writer_init(&zip, &sink);
+    assert_int_equal(mlps_zip_begin_stored_crc_after(&zip, "a.npy", sizeof data, &err), 0);
+    assert_int_equal(mlps_zip_store(&zip, data, 1, &err), 0);
+    assert_int_equal(mlps_zip_store(&zip, data + 1, 700, &err), 0);
+    assert_int_equal(mlps_zip_store(&zip, data + 701, sizeof data - 701, &err), 0);
+    assert_int_equal(mlps_zip_member_end(&zip, &err), 0);
+    assert_int_equal(mlps_zip_finish(&zip, &err), 0);
+    mlps_zip_writer_free(&zip);
+    const char *names[1] = {"a.npy"};
+    const uint64_t sizes[1] = {sizeof data};
+    const bool crc_after[1] = {true};
+    assert_int_equal(memory.size, mlps_zip_stored_archive_size(names, sizes, crc_after, 1));
+    assert_int_equal(memory.size, 55 + 1000 + 24 + 51 + 22);
+
+    uint32_t crc = (uint32_t)crc32(0, data, sizeof data);
+    const unsigned char *d = memory.data;
+    check_local_header(d, "a.npy", CRC_AFTER_DATA, 0, sizeof data);
+    assert_memory_equal(d + 55, data, sizeof data);
+    static const unsigned char descriptor_sizes[16] = {0xe8, 3, 0, 0, 0, 0, 0, 0,
+                                                       0xe8, 3, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(le32(d + 1055), 0x08074b50);
+    assert_int_equal(le32(d + 1059), crc);
+    assert_memory_equal(d + 1063, descriptor_sizes, 16);
+    check_central_entry(d + 1079, "a.npy", CRC_AFTER_DATA, crc, sizeof data, 0);
+
+    mlps_source source;
+    mlps_memory_source_init(&source, memory.data, memory.size, FORMAT_TEST_FILE_NAME);
+    mlps_zip_member member;
+    assert_int_equal(mlps_zip_find_member(&source, "a.npy", &member, &err), 0);
+    assert_int_equal(member.flags, 0x0008);
+    assert_int_equal(member.method, 0);
+    assert_int_equal(member.crc, crc);
+    assert_int_equal(member.data_offset, 55);
+    assert_int_equal(member.size, sizeof data);
+    assert_int_equal(member.compressed_size, sizeof data);
+    mlps_memory_sink_free(&memory);
+}
+
+static void crc_after_member_misuse_is_refused(void **state)
+{
+    (void)state;
+    mlps_sink sink;
+    mlps_memory_sink memory;
+    mlps_memory_sink_init(&sink, &memory);
+    mlps_zip_writer zip;
+    mlps_error err = {0};
+    mlps_zip_writer_init(&zip, &sink);
+    int rc = mlps_zip_store(&zip, "ab", 2, &err);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err.message, "mlps_zip_begin_stored_crc_after"));
+    assert_int_equal(mlps_zip_begin_stored(&zip, "k.npy", 0x1234, 2, &err), 0);
+    rc = mlps_zip_store(&zip, "ab", 2, &err);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err.message, "'k.npy'"));
+    assert_int_equal(mlps_sink_write(&sink, "ab", 2, &err), 0);
+    assert_int_equal(mlps_zip_member_end(&zip, &err), 0);
+    assert_int_equal(mlps_zip_begin_stored_crc_after(&zip, "s.npy", 3, &err), 0);
+    assert_int_equal(mlps_zip_store(&zip, "ab", 2, &err), 0);
+    rc = mlps_zip_member_end(&zip, &err);
+    assert_int_equal(rc, -EIO);
+    assert_non_null(strstr(err.message, "'s.npy': 2 bytes written, 3 declared"));
+    mlps_zip_writer_free(&zip);
     mlps_memory_sink_free(&memory);
 }
 
@@ -322,7 +413,7 @@ static void zip64_records_past_two_gib(void **state)
     const uint64_t sizes[2] = {big, 16};
     ends_sink *s = calloc(1, sizeof *s);
     assert_non_null(s);
-    s->size = mlps_zip_stored_archive_size(names, sizes, 2);
+    s->size = mlps_zip_stored_archive_size(names, sizes, NULL, 2);
     /* local headers 2 x 55, directory: x entry 46+5+4+16, y entry 46+5+4+8, zip64 end 56,
      * locator 20, end 22. */
     assert_int_equal(s->size, big + 16 + 110 + 71 + 63 + 56 + 20 + 22);
@@ -389,15 +480,81 @@ static void zip64_records_past_two_gib(void **state)
     free(s);
 }
 
+/* zlib's CRC-32 of len zero bytes, by combining halves rather than reading gigabytes. */
+static uint32_t crc32_of_zero_bytes(uint64_t len)
+{
+    static const unsigned char zero;
+    if (len <= 1)
+        return len ? (uint32_t)crc32(0, &zero, 1) : 0;
+    uint32_t half = crc32_of_zero_bytes(len / 2);
+    uint32_t crc = (uint32_t)crc32_combine64(half, half, (z_off64_t)(len / 2));
+    return len % 2 ? (uint32_t)crc32(crc, &zero, 1) : crc;
+}
+
+/* x's descriptor pushes y's local header past 2^31 - 1, so y's directory entry needs the zip64
+ * offset that the size prediction must count too. */
+static void crc_after_descriptor_moves_the_next_offset_into_zip64(void **state)
+{
+    (void)state;
+    const uint64_t limit = (UINT64_C(1) << 31) - 1;
+    const uint64_t x_size = limit - 55 - 10; /* x's data ends 10 bytes below the limit */
+    const char *names[2] = {"x.npy", "y.npy"};
+    const uint64_t sizes[2] = {x_size, 16};
+    const bool crc_after[2] = {true, false};
+    ends_sink *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->size = mlps_zip_stored_archive_size(names, sizes, crc_after, 2);
+    /* local headers 2 x 55, descriptor 24, directory: x entry 51, y entry 46+5+4+8, zip64 end
+     * 56, locator 20, end 22. */
+    assert_int_equal(s->size, x_size + 16 + 110 + 24 + 51 + 63 + 56 + 20 + 22);
+    size_t chunk = 1u << 20;
+    unsigned char *zeros = calloc(1, chunk);
+    assert_non_null(zeros);
+    mlps_sink sink = {.write = ends_write, .ctx = s};
+    mlps_zip_writer zip;
+    mlps_error err = {0};
+    mlps_zip_writer_init(&zip, &sink);
+    assert_int_equal(mlps_zip_begin_stored_crc_after(&zip, "x.npy", x_size, &err), 0);
+    for (uint64_t done = 0; done < x_size; done += chunk) {
+        size_t n = x_size - done < chunk ? (size_t)(x_size - done) : chunk;
+        assert_int_equal(mlps_zip_store(&zip, zeros, n, &err), 0);
+    }
+    assert_int_equal(mlps_zip_member_end(&zip, &err), 0);
+    assert_int_equal(mlps_zip_begin_stored(&zip, "y.npy", 0x9abcdef0, 16, &err), 0);
+    assert_int_equal(mlps_sink_write_zeros(&sink, 16, &err), 0);
+    assert_int_equal(mlps_zip_member_end(&zip, &err), 0);
+    assert_int_equal(mlps_zip_finish(&zip, &err), 0);
+    mlps_zip_writer_free(&zip);
+    free(zeros);
+    assert_int_equal(s->at, s->size);
+
+    uint32_t x_crc = crc32_of_zero_bytes(x_size);
+    const unsigned char *t = s->tail + KEEP_BYTES - (24 + 55 + 16 + 51 + 63 + 56 + 20 + 22);
+    assert_int_equal(le32(t), 0x08074b50);
+    assert_int_equal(le32(t + 4), x_crc);
+    assert_int_equal(le64(t + 8), x_size);
+    assert_int_equal(le64(t + 16), x_size);
+    const unsigned char *x_entry = t + 24 + 55 + 16;
+    check_central_entry(x_entry, "x.npy", CRC_AFTER_DATA, x_crc, (uint32_t)x_size, 0);
+    const unsigned char *y_entry = x_entry + 51;
+    assert_int_equal(le32(y_entry + 42), 0xffffffffu);
+    assert_int_equal(le16(y_entry + 30), 12);
+    assert_int_equal(le64(y_entry + 51 + 4), x_size + 55 + 24);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layout_is_numpy_savez),
+        cmocka_unit_test(layout_is_numpy_savez_with_x_crc_after_data),
+        cmocka_unit_test(crc_after_member_round_trips),
+        cmocka_unit_test(crc_after_member_misuse_is_refused),
         cmocka_unit_test(every_sample_spans_x_data),
         cmocka_unit_test(element_types_scale_the_data),
         cmocka_unit_test(zip_compression_deflates_with_descriptors),
         cmocka_unit_test(broken_archives_name_the_offset),
         cmocka_unit_test(zip64_records_past_two_gib),
+        cmocka_unit_test(crc_after_descriptor_moves_the_next_offset_into_zip64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
