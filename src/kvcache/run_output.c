@@ -1,7 +1,7 @@
-/* The files a KV-cache run leaves: the reference's JSON at --output (default
- * benchmark_results_<YYYYmmdd_HHMMSS>.json, in the run directory of the results tree when there
- * is one), a copy of it in the run directory, the --xlsx-output workbook, and the summary on the
- * console. Every file is written whole under a temporary name and then renamed. */
+/* The files a KV-cache run leaves: the reference's JSON in the run directory of the results tree
+ * (kvcache_results.json) and at --output when given (without a results tree, the default is the
+ * reference's benchmark_results_<YYYYmmdd_HHMMSS>.json), the --xlsx-output workbook, and the
+ * summary on the console. Every file is written whole under a temporary name and then renamed. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +13,18 @@
 
 #define RUN_DIR_COPY_NAME "kvcache_results.json"
 
-static void default_output_name(char *out, size_t size, const char *dir)
+static void default_output_name(char *out, size_t size, const char *run_dir)
 {
+    if (run_dir) {
+        snprintf(out, size, "%s/%s", run_dir, RUN_DIR_COPY_NAME);
+        return;
+    }
     char stamp[32];
     time_t now = time(NULL);
     struct tm local;
     localtime_r(&now, &local);
     strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &local);
-    if (dir)
-        snprintf(out, size, "%s/benchmark_results_%s.json", dir, stamp);
-    else
-        snprintf(out, size, "benchmark_results_%s.json", stamp);
+    snprintf(out, size, "benchmark_results_%s.json", stamp);
 }
 
 int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *params, mlps_error *err)
@@ -48,7 +49,7 @@ int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *
     else
         default_output_name(path, sizeof path, params->run_dir);
     int rc = mlps_write_json_atomic(path, report, err);
-    if (rc == 0 && params->run_dir) {
+    if (rc == 0 && params->run_dir && o->output) {
         char copy[4096];
         snprintf(copy, sizeof copy, "%s/%s", params->run_dir, RUN_DIR_COPY_NAME);
         rc = mlps_write_json_atomic(copy, report, err);
