@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mkdirs.h"
+#include "core/procfs.h"
 #include "core/progress.h"
 #include "kvcache/run_internal.h"
 
@@ -292,6 +293,28 @@ static int worker_count(const mlps_kv_options *o, const mlps_kv_settings *s)
     return users < MAX_WORKERS ? (int)users : MAX_WORKERS;
 }
 
+/* States the run's memory bound and refuses one the host cannot hold: the CPU tier keeps real
+ * copies, so --cpu-mem-gb beyond what is available would end in the kernel's OOM killer. */
+static int check_memory(const mlps_kv_options *o, const mlps_kv_settings *s, mlps_error *err)
+{
+    uint64_t cpu_tier = o->io_trace_log ? 0 : (uint64_t)(o->cpu_mem_gb * GIB);
+    /* each worker moves an entry through one buffer of at most 4 MiB at a time */
+    uint64_t buffers = (uint64_t)worker_count(o, s) * (4u << 20);
+    mlps_info("kvcache: memory: at most %.2f GiB (CPU tier %.2f GiB, I/O buffers %.0f MiB)",
+              (double)(cpu_tier + buffers) / GIB, (double)cpu_tier / GIB, (double)buffers / 1048576.0);
+    mlps_meminfo mem;
+    mlps_error ignored = {0};
+    if (mlps_read_meminfo(&mem, &ignored) != 0 || mem.available == 0)
+        return 0;
+    if (cpu_tier + buffers > mem.available)
+        return mlps_fail_usage(err, -ENOMEM,
+                               "--cpu-mem-gb %g: the CPU tier (%.2f GiB) and I/O buffers need more "
+                               "memory than this host has available (%.2f GiB); give a smaller "
+                               "--cpu-mem-gb",
+                               o->cpu_mem_gb, (double)cpu_tier / GIB, (double)mem.available / GIB);
+    return 0;
+}
+
 static bool uses_synthetic_users(const mlps_kv_options *o)
 {
     return !o->dataset_path && !o->use_burst_trace;
@@ -479,6 +502,8 @@ int mlps_kv_run(const mlps_kv_run_params *params, mlps_error *err)
     if (o->enable_latency_tracing)
         mlps_warn("kvcache: --enable-latency-tracing (block-layer tracing with bpftrace) is not part of "
                   "mlps; the storage latencies and their percentiles are reported as usual");
+    if (rc == 0)
+        rc = check_memory(o, params->settings, err);
     if (rc == 0)
         rc = make_cache_dir(o, cache_dir, sizeof cache_dir, &temporary_dir, err);
     if (rc == 0 && o->io_trace_log)
