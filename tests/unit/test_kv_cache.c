@@ -604,7 +604,11 @@ static void small_destroy(mlps_kv_backend *b)
 }
 
 static const mlps_kv_backend_ops small_ops = {
-    small_write, small_read, small_source, small_remove, small_destroy,
+    .write = small_write,
+    .read = small_read,
+    .source = small_source,
+    .remove = small_remove,
+    .destroy = small_destroy,
 };
 
 /* The device fills before the tier's limit: the oldest stored entries are deleted until the
