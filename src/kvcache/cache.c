@@ -179,6 +179,7 @@ int mlps_kv_cache_new(const mlps_kv_cache_params *params, mlps_kv_cache **out, m
         mlps_kv_cache_free(c);
         return rc;
     }
+    mlps_kv_cache_reset_stats(c); /* the set-up's requests (a sweep's retries) are not the run's */
     *out = c;
     return 0;
 }
