@@ -260,7 +260,7 @@ static void check_cache_dir(const char *given, rule_list *list)
  * (so the capacity must be given) and no O_DIRECT. */
 static void check_object_store(const mlps_kv_options *o, rule_list *list)
 {
-    if (!(o->storage_capacity_gb > 0))
+    if (o->storage_capacity_gb == 0) /* a negative one is reported as such */
         broken(list, "--cache-dir %s is an object store: --storage-capacity-gb must be given "
                "(its free space cannot be asked for)", o->cache_dir);
     if (o->direct_io)
