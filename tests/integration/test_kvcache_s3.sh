@@ -141,8 +141,10 @@ $PY "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" 3 \
 PROXY_PID=$!
 for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done
 [[ -s "$SCRATCH/proxy.port" ]] || fail "the proxy listens" "a port" "$(cat "$SCRATCH/proxy.log")"
-AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 \
-    kv --storage-capacity-gb 0.005 --output "$SCRATCH/retry.json"
+# Readers share the proxy's count, so one request may draw several failures in a row: enough
+# attempts that none runs out.
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 \
+    expect_exit 0 kv --storage-capacity-gb 0.005 --output "$SCRATCH/retry.json"
 stop_proxy
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SCRATCH/retry.json" mlps.storage_retries)" "$(cat "$SCRATCH/proxy.failed")" \
