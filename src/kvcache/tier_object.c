@@ -45,8 +45,9 @@ static int describe_entry(const object_backend *o, const mlps_kv_tier_op *op, ob
     int n = snprintf(e->name, sizeof e->name, "%s.npy", op->key);
     e->header_len = mlps_kv_npy_header(op->shape, e->header, sizeof e->header);
     if (n <= 0 || (size_t)n >= sizeof e->name || e->header_len == 0)
-        return mlps_fail(err, -ENAMETOOLONG, "storage tier: entry %s under %s: name or shape too long",
-                         op->key, mlps_store_uri(o->store));
+        return mlps_fail(err, -ENAMETOOLONG,
+                         "storage tier: entry %s under %s: name or shape too long", op->key,
+                         mlps_store_uri(o->store));
     e->total = e->header_len + op->shape->bytes;
     return 0;
 }
