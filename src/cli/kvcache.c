@@ -52,8 +52,9 @@ static const mlps_arg run_flags[] = {
     {.name = "cpu-mem-gb", .kind = MLPS_ARG_DOUBLE, .default_value = "32", .metavar = "GiB",
      .help = "CPU memory tier"},
     {.name = "cache-dir", .kind = MLPS_ARG_STRING, .metavar = "DIR",
-     .help = "storage tier directory; its *.npy files are deleted first (default: a temporary "
-             "kv_cache_* directory, removed at exit)"},
+     .help = "storage tier directory, or s3://bucket/prefix for one object per entry; its *.npy "
+             "files (objects) are deleted first (default: a temporary kv_cache_* directory, "
+             "removed at exit)"},
     {.name = "generation-mode", .kind = MLPS_ARG_STRING, .default_value = "realistic",
      .choices = generation_modes, .help = "emulated generation time per token: 0, 2 ms, 30 ms"},
     {.name = "performance-profile", .kind = MLPS_ARG_STRING, .default_value = "latency",
@@ -92,7 +93,8 @@ static const mlps_arg run_flags[] = {
     {.name = "xlsx-output", .kind = MLPS_ARG_STRING, .metavar = "FILE",
      .help = "also write the results as .xlsx (CSV for other names)"},
     {.name = "storage-capacity-gb", .kind = MLPS_ARG_DOUBLE, .default_value = "0",
-     .metavar = "GiB", .help = "storage tier capacity (0: 95% of the free space)"},
+     .metavar = "GiB",
+     .help = "storage tier capacity (0: 95% of the free space; required with s3://)"},
     {.name = "precondition", .kind = MLPS_ARG_FLAG,
      .help = "fill the storage tier with 2048-token entries before the run"},
     {.name = "precondition-size-gb", .kind = MLPS_ARG_DOUBLE, .default_value = "0",
@@ -122,7 +124,8 @@ static const mlps_arg mlps_addition_flags[] = {
     {.name = "gpu-bandwidth-gbs", .kind = MLPS_ARG_DOUBLE, .default_value = "64", .metavar = "GiB/s",
      .help = "simulated GPU tier transfer rate: latency = bytes / rate"},
     {.name = "direct-io", .kind = MLPS_ARG_FLAG,
-     .help = "storage tier reads and writes with O_DIRECT (the reference buffers and fsyncs)"},
+     .help = "storage tier reads and writes with O_DIRECT (the reference buffers and fsyncs); "
+             "files only"},
 };
 
 static const mlps_arg datasize_flags[] = {
@@ -419,12 +422,13 @@ static const mlps_command run_command = {
     .summary = "multi-user LLM inference with the KV cache spilled GPU -> CPU -> storage",
     .description =
         "Simulates users of an LLM service whose KV cache lives in tiers: an optional simulated\n"
-        "GPU tier, CPU memory, then one .npy file per entry in --cache-dir, with LRU demotion\n"
-        "between them. Users send prefill writes, multi-turn history reads and decode reads\n"
-        "(synthetic users, a ShareGPT dataset or a BurstGPT trace); the run reports throughput,\n"
-        "per-tier latency percentiles and bandwidth, hit rates and pass/fail in the reference's\n"
-        "JSON. Every kv-cache.py option is accepted under its name and default; every broken\n"
-        "option rule is reported at once. One process; results go to the results tree\n"
+        "GPU tier, CPU memory, then one .npy file per entry in --cache-dir (or one object per\n"
+        "entry when it is s3://bucket/prefix), with LRU demotion between them. Users send\n"
+        "prefill writes, multi-turn history reads and decode reads (synthetic users, a ShareGPT\n"
+        "dataset or a BurstGPT trace); the run reports throughput, per-tier latency percentiles\n"
+        "and bandwidth, hit rates and pass/fail in the reference's JSON. Every kv-cache.py\n"
+        "option is accepted under its name and default; every broken option rule is reported at\n"
+        "once. One process; results go to the results tree\n"
         "(<results-dir>/kv_cache/run/<datetime>/) and to --output.",
     .tables = {&model_table, &run_table, &addition_table, &mlps_shared_flags, NULL},
     .run = run_benchmark,

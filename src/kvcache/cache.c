@@ -57,6 +57,11 @@ static int remove_old_entries(const char *dir, mlps_error *err)
     return rc;
 }
 
+bool mlps_kv_cache_dir_is_object_store(const char *cache_dir)
+{
+    return cache_dir && strncmp(cache_dir, "s3://", 5) == 0;
+}
+
 static uint64_t auto_storage_limit(const char *dir)
 {
     struct statvfs vfs;
@@ -66,6 +71,20 @@ static uint64_t auto_storage_limit(const char *dir)
         return UINT64_MAX;
     }
     return (uint64_t)((double)vfs.f_bavail * (double)vfs.f_frsize * 0.95);
+}
+
+/* An object store has no free space to ask for and no O_DIRECT. */
+static int check_object_store_params(const mlps_kv_cache_params *p, mlps_error *err)
+{
+    if (p->storage_limit_bytes == 0)
+        return mlps_fail_usage(err, -EINVAL,
+                               "--cache-dir %s: an object store needs --storage-capacity-gb "
+                               "(its free space cannot be asked for)", p->cache_dir);
+    if (p->direct_io)
+        return mlps_fail_usage(err, -EINVAL,
+                               "--direct-io: not possible with --cache-dir %s (files only)",
+                               p->cache_dir);
+    return 0;
 }
 
 static int check_params(const mlps_kv_cache_params *p, mlps_error *err)
@@ -82,6 +101,8 @@ static int check_params(const mlps_kv_cache_params *p, mlps_error *err)
         return 0;
     if (!p->cache_dir || !*p->cache_dir)
         return mlps_fail_usage(err, -EINVAL, "--cache-dir: the storage tier needs a directory");
+    if (mlps_kv_cache_dir_is_object_store(p->cache_dir))
+        return check_object_store_params(p, err);
     if (access(p->cache_dir, W_OK | X_OK) != 0)
         return mlps_fail(err, -errno, "--cache-dir %s: not a writable directory: %s",
                          p->cache_dir, strerror(errno));
@@ -100,6 +121,8 @@ static int add_backend(mlps_kv_cache *c, const mlps_kv_cache_params *p, mlps_kv_
     case MLPS_KV_TIER_CPU:
         return mlps_kv_backend_cpu_new(b, err);
     default:
+        if (mlps_kv_cache_dir_is_object_store(p->cache_dir))
+            return mlps_kv_backend_object_new(p->cache_dir, b, err);
         return mlps_kv_backend_storage_new(p->cache_dir, p->direct_io, b, err);
     }
 }
@@ -147,7 +170,8 @@ int mlps_kv_cache_new(const mlps_kv_cache_params *params, mlps_kv_cache **out, m
         sem_init(&c->allocs, 0, (unsigned)params->max_concurrent_allocs);
     if (!c->trace_mode && !(c->cache_dir = strdup(params->cache_dir)))
         rc = mlps_fail(err, -ENOMEM, "kv cache: out of memory");
-    if (rc == 0 && !c->trace_mode)
+    /* the object tier sweeps its prefix itself, once its store is open */
+    if (rc == 0 && !c->trace_mode && !mlps_kv_cache_dir_is_object_store(c->cache_dir))
         rc = remove_old_entries(c->cache_dir, err);
     if (rc == 0)
         rc = set_tiers_up(c, params, err);
@@ -155,6 +179,7 @@ int mlps_kv_cache_new(const mlps_kv_cache_params *params, mlps_kv_cache **out, m
         mlps_kv_cache_free(c);
         return rc;
     }
+    mlps_kv_cache_reset_stats(c); /* the set-up's requests (a sweep's retries) are not the run's */
     *out = c;
     return 0;
 }

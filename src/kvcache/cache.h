@@ -9,7 +9,7 @@
  * Tiers: gpu is either absent or simulated (sizes only; latency = bytes / bandwidth, labelled as
  * simulated in every output); cpu holds real copies in process memory; storage writes one NumPy
  * .npy file per entry in cache_dir (fsync on write; page cache dropped before each read, or
- * O_DIRECT with direct_io). With a trace writer every tier moves no bytes and costs no time:
+ * O_DIRECT with direct_io), or, when cache_dir is an s3:// URI, one .npy object per entry. With a trace writer every tier moves no bytes and costs no time:
  * each operation becomes a trace row instead. */
 #ifndef MLPS_KVCACHE_CACHE_H
 #define MLPS_KVCACHE_CACHE_H
@@ -52,9 +52,11 @@ typedef struct mlps_kv_cache_params {
     bool gpu_simulated;              /* true: a simulated gpu tier of gpu_limit_bytes */
     double gpu_bandwidth_gib_s;      /* simulated gpu tier: 64 */
     uint64_t cpu_limit_bytes;        /* 0 = no cpu tier */
-    uint64_t storage_limit_bytes;    /* 0 = auto: 0.95 × statvfs free of cache_dir (∞ in trace mode) */
-    const char *cache_dir;           /* storage tier directory; must exist */
-    bool direct_io;                  /* storage tier with O_DIRECT instead of fsync + fadvise */
+    uint64_t storage_limit_bytes;    /* 0 = auto: 0.95 × statvfs free of cache_dir (∞ in trace
+                                        mode); required (> 0) for an object store */
+    const char *cache_dir;           /* storage tier directory (must exist) or s3:// URI */
+    bool direct_io;                  /* storage tier with O_DIRECT instead of fsync + fadvise;
+                                        files only */
     int max_concurrent_allocs;       /* 0 = no limit */
     const mlps_kv_settings *settings; /* eviction ratios and limits */
     mlps_kv_trace *trace;            /* non-NULL: trace mode (no real I/O) */
@@ -62,8 +64,13 @@ typedef struct mlps_kv_cache_params {
 
 typedef struct mlps_kv_cache mlps_kv_cache;
 
-/* Removes mlps's own *.npy files from cache_dir (nothing else) and sets the tiers up. Errors:
- * a cache_dir that cannot be listed or written (exit 1). */
+/* Whether a cache directory names an object store prefix (s3://bucket/prefix) rather than a
+ * directory. */
+bool mlps_kv_cache_dir_is_object_store(const char *cache_dir);
+
+/* Removes mlps's own *.npy files (or objects) from cache_dir (nothing else) and sets the tiers
+ * up. Errors: a cache_dir that cannot be listed or written (exit 1); an object store without a
+ * storage limit, or with direct_io (exit 2). */
 int mlps_kv_cache_new(const mlps_kv_cache_params *params, mlps_kv_cache **out, mlps_error *err);
 /* Deletes every file the cache wrote and frees it. */
 void mlps_kv_cache_free(mlps_kv_cache *cache);
@@ -111,6 +118,7 @@ typedef struct mlps_kv_cache_counters {
     bool tier_present[MLPS_KV_TIER_COUNT];
     bool gpu_simulated;
     uint64_t forced_placements; /* no tier had room: forced onto storage */
+    uint64_t storage_retries;   /* requests the storage tier's object store sent again */
 } mlps_kv_cache_counters;
 void mlps_kv_cache_counters_get(mlps_kv_cache *cache, mlps_kv_cache_counters *out);
 

@@ -70,6 +70,7 @@ struct mlps_kv_cache {
     kv_tier_state tiers[MLPS_KV_TIER_COUNT];
     uint64_t clock;
     mlps_kv_cache_counters counters; /* event counters; the tier snapshot is filled on read */
+    uint64_t storage_retries_before;  /* the store's retry count when the counters were zeroed */
 
     bool limit_allocs;
     sem_t allocs;

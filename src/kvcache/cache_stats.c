@@ -64,6 +64,13 @@ void kv_record_read(mlps_kv_cache *c, mlps_kv_tier tier, const mlps_kv_io_time *
     mlps_kv_samples_add(&l->storage_read_host, time->host);
 }
 
+/* The store counts from its opening; the run counts from the last reset, like every counter. */
+static uint64_t storage_retries_so_far(const mlps_kv_cache *c)
+{
+    const mlps_kv_backend *storage = c->tiers[MLPS_KV_TIER_STORAGE].backend;
+    return storage && storage->ops->retries ? storage->ops->retries(storage) : 0;
+}
+
 void mlps_kv_cache_counters_get(mlps_kv_cache *c, mlps_kv_cache_counters *out)
 {
     pthread_mutex_lock(&c->lock);
@@ -76,6 +83,7 @@ void mlps_kv_cache_counters_get(mlps_kv_cache *c, mlps_kv_cache_counters *out)
         out->tier_limit_bytes[t] = ts->backend ? ts->limit : 0;
     }
     out->gpu_simulated = c->gpu_simulated;
+    out->storage_retries = storage_retries_so_far(c) - c->storage_retries_before;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -83,6 +91,7 @@ void mlps_kv_cache_reset_stats(mlps_kv_cache *c)
 {
     pthread_mutex_lock(&c->lock);
     memset(&c->counters, 0, sizeof c->counters);
+    c->storage_retries_before = storage_retries_so_far(c);
     pthread_mutex_unlock(&c->lock);
     size_t n;
     mlps_kv_samples *s = all_samples(&c->latencies, &n);

@@ -1,6 +1,7 @@
 /* The options of `mlps kvcache run` (options.h): the reference's defaults, and every rule of its
  * argument check with its wording, plus the rules mlps adds (the two disaggregated modes together,
- * the simulated GPU's bandwidth, a cache directory that cannot be one). Every broken rule is
+ * the simulated GPU's bandwidth, a cache directory that cannot be one, an object store cache
+ * without a capacity or with O_DIRECT). Every broken rule is
  * collected, so one attempt shows everything to fix. */
 #include "kvcache/options.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "kvcache/cache.h"
 
 #define MAX_USERS 100000
 #define MAX_DURATION_SECONDS 86400
@@ -254,6 +256,18 @@ static void check_cache_dir(const char *given, rule_list *list)
         broken(list, "--cache-dir parent is not writable: %s", parent);
 }
 
+/* An object store prefix is not a path: it has no system directories, parents or free space
+ * (so the capacity must be given) and no O_DIRECT. */
+static void check_object_store(const mlps_kv_options *o, rule_list *list)
+{
+    if (o->storage_capacity_gb == 0) /* a negative one is reported as such */
+        broken(list, "--cache-dir %s is an object store: --storage-capacity-gb must be given "
+               "(its free space cannot be asked for)", o->cache_dir);
+    if (o->direct_io)
+        broken(list, "--direct-io cannot be used with an object store --cache-dir (%s): "
+               "O_DIRECT is for files", o->cache_dir);
+}
+
 int mlps_kv_options_validate(const mlps_kv_options *o, const mlps_kv_settings *s, mlps_error *err)
 {
     (void)s; /* no flag rule depends on config.yaml: its validation_limits are ignored */
@@ -263,7 +277,10 @@ int mlps_kv_options_validate(const mlps_kv_options *o, const mlps_kv_settings *s
     check_memory(o, &list);
     check_parallelism(o, &list);
     check_modes(o, &list);
-    check_cache_dir(o->cache_dir, &list);
+    if (mlps_kv_cache_dir_is_object_store(o->cache_dir))
+        check_object_store(o, &list);
+    else
+        check_cache_dir(o->cache_dir, &list);
     if (list.count == 0)
         return 0;
     return mlps_fail_usage(err, -EINVAL, "%s", list.text);

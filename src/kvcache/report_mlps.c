@@ -1,7 +1,8 @@
 /* The report's "mlps" object: what mlps measures beyond the reference's keys, and how it counts
  * differently — the per-request hit rate, spill (demotion) traffic on its own, forced
  * placements and deletions, the tiers' limits and occupancy, whether the GPU tier is simulated,
- * the workload source, and the measured window the rates are divided by. */
+ * the workload source, the measured window the rates are divided by, and where the storage tier
+ * lives with the requests its object store had to retry. */
 #include "kvcache/report_internal.h"
 
 static const char *const fixes_over_reference[] = {
@@ -171,6 +172,18 @@ static int put_requests(json_t *mlps, const mlps_kv_run_result *r)
     return failed;
 }
 
+/* storage_location: the --cache-dir given (a directory or an s3:// URI), null for the temporary
+ * directory of a run without one; storage_retries: the object store's retried requests (0 on
+ * files, which never retry). */
+static int put_storage(json_t *mlps, const mlps_kv_run_result *r)
+{
+    const char *location = r->options ? r->options->cache_dir : NULL;
+    int failed = location ? mlps_kv_put_string(mlps, "storage_location", location)
+                          : mlps_kv_put(mlps, "storage_location", json_null());
+    failed |= mlps_kv_put_uint(mlps, "storage_retries", r->counters.storage_retries);
+    return failed;
+}
+
 json_t *mlps_kv_mlps_json(const mlps_kv_run_result *r)
 {
     json_t *mlps = json_object();
@@ -184,6 +197,7 @@ json_t *mlps_kv_mlps_json(const mlps_kv_run_result *r)
     failed |= mlps_kv_put_uint(mlps, "forced_placements", c->forced_placements);
     failed |= mlps_kv_put_uint(mlps, "storage_deletions", c->storage_deletions);
     failed |= mlps_kv_put_uint(mlps, "evictions", c->evictions);
+    failed |= put_storage(mlps, r);
     failed |= put_gpu_tier(mlps, r);
     failed |= mlps_kv_put(mlps, "tiers", tiers_json(c));
     failed |= mlps_kv_put(mlps, "source", source_json(r));

@@ -36,6 +36,12 @@ static void print_header(const mlps_kv_run_result *r, FILE *out)
     if (r->trace_mode)
         fprintf(out, "I/O TRACE MODE: no bytes were moved; latencies and bandwidths are 0\n");
     const mlps_kv_cache_counters *c = &r->counters;
+    const char *location = r->options ? r->options->cache_dir : NULL;
+    if (location && !r->trace_mode && mlps_kv_cache_dir_is_object_store(location))
+        fprintf(out, "Storage tier: %s (object store, one .npy object per entry; %llu retried "
+                "requests)\n", location, (unsigned long long)c->storage_retries);
+    else if (location && !r->trace_mode)
+        fprintf(out, "Storage tier: %s\n", location);
     if (c->tier_present[MLPS_KV_TIER_GPU] && c->gpu_simulated)
         fprintf(out, "GPU tier: SIMULATED (no GPU; latency = bytes / %.1f GiB/s)\n",
                 r->options ? r->options->gpu_bandwidth_gbs : 0.0);

@@ -274,7 +274,8 @@ static int make_cache_dir(const mlps_kv_options *o, char *path, size_t size, boo
     *temporary = false;
     if (o->cache_dir) {
         snprintf(path, size, "%s", o->cache_dir);
-        return mlps_mkdirs(path, 0755, err);
+        /* a prefix exists once an object is under it */
+        return mlps_kv_cache_dir_is_object_store(path) ? 0 : mlps_mkdirs(path, 0755, err);
     }
     const char *tmp = getenv("TMPDIR");
     snprintf(path, size, "%s/kv_cache_XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -1,7 +1,7 @@
 /* The tier backends behind the KV cache (internal to the cache): each stores, reads and
  * deletes whole entries and reports how long that took, split into device and host time.
- * cpu keeps real copies in process memory; storage writes one .npy file per entry; the
- * simulated gpu keeps sizes only and charges bytes / bandwidth; the trace backend moves no
+ * cpu keeps real copies in process memory; storage writes one .npy file per entry, or one .npy
+ * object per entry when the cache directory is an s3:// URI (tier_object.c); the simulated gpu keeps sizes only and charges bytes / bandwidth; the trace backend moves no
  * bytes, costs nothing and turns every operation into a trace row. The cache decides where
  * entries go; a backend never looks at other entries. */
 #ifndef MLPS_KVCACHE_TIER_H
@@ -60,6 +60,8 @@ typedef struct mlps_kv_backend_ops {
     mlps_kv_source (*source)(mlps_kv_backend *b, const mlps_kv_tier_op *op);
     void (*remove)(mlps_kv_backend *b, const mlps_kv_tier_op *op);
     void (*destroy)(mlps_kv_backend *b);
+    /* Requests the backend had to send again (an object store's retries); NULL: none. */
+    uint64_t (*retries)(const mlps_kv_backend *b);
 } mlps_kv_backend_ops;
 
 struct mlps_kv_backend {
@@ -73,11 +75,20 @@ int mlps_kv_backend_gpu_sim_new(double bandwidth_gib_s, mlps_kv_backend **out, m
  * filesystem refuses it). */
 int mlps_kv_backend_storage_new(const char *dir, bool direct_io, mlps_kv_backend **out,
                                 mlps_error *err);
+/* The storage tier on an object store: uri is s3://bucket/prefix, entries are the objects
+ * <prefix>/<key>.npy. Removes the .npy objects directly under the prefix first (a previous run's
+ * entries; nothing else). */
+int mlps_kv_backend_object_new(const char *uri, mlps_kv_backend **out, mlps_error *err);
 int mlps_kv_backend_trace_new(mlps_kv_trace *trace, mlps_kv_tier tier, mlps_kv_backend **out,
                               mlps_error *err);
 
 /* A source that generates the entry's bytes. */
 mlps_kv_source mlps_kv_generator_source(const mlps_kv_entry_gen *gen);
+
+/* Puts bytes [pos, pos + n) of a .npy entry (header, then data from src) in buf; returns what
+ * src charged. */
+double mlps_kv_compose_npy(const char *header, size_t header_len, const mlps_kv_source *src,
+                           uint8_t *buf, size_t n, uint64_t pos);
 
 /* 4 KiB-aligned scratch for moving bytes, at most MLPS_KV_IO_CHUNK_BYTES (fewer for a small
  * entry: `bytes`, rounded up). NULL when out of memory. */

@@ -1,6 +1,8 @@
-/* What every tier backend shares: the generator as a write's byte source, and the aligned
- * scratch buffers bytes move through. */
+/* What every tier backend shares: the generator as a write's byte source, the aligned scratch
+ * buffers bytes move through, and the pieces of a .npy entry (header, then data) the file and
+ * object tiers stream out. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kvcache/tier.h"
 
@@ -26,4 +28,17 @@ void *mlps_kv_io_buffer(uint64_t bytes, size_t *size)
         return NULL;
     *size = (size_t)want;
     return buf;
+}
+
+double mlps_kv_compose_npy(const char *header, size_t header_len, const mlps_kv_source *src,
+                           uint8_t *buf, size_t n, uint64_t pos)
+{
+    size_t done = 0;
+    if (pos < header_len) {
+        done = header_len - (size_t)pos < n ? header_len - (size_t)pos : n;
+        memcpy(buf, header + pos, done);
+    }
+    if (done == n)
+        return 0.0;
+    return src->read_at(src, buf + done, n - done, pos + done - header_len);
 }

@@ -53,21 +53,6 @@ static int write_fully(int fd, const uint8_t *buf, size_t len, uint64_t offset)
     return 0;
 }
 
-/* Puts bytes [pos, pos + n) of the file (header, then data from src) in buf; returns what src
- * charged. */
-static double compose(const char *header, size_t header_len, const mlps_kv_source *src,
-                      uint8_t *buf, size_t n, uint64_t pos)
-{
-    size_t done = 0;
-    if (pos < header_len) {
-        done = header_len - (size_t)pos < n ? header_len - (size_t)pos : n;
-        memcpy(buf, header + pos, done);
-    }
-    if (done == n)
-        return 0.0;
-    return src->read_at(src, buf + done, n - done, pos + done - header_len);
-}
-
 typedef struct file_write {
     int fd;
     uint8_t *buf;
@@ -81,7 +66,7 @@ static int stream_out(const storage_backend *s, file_write *w, const char *heade
 {
     for (uint64_t pos = 0; pos < total; pos += w->chunk) {
         size_t n = total - pos < w->chunk ? (size_t)(total - pos) : w->chunk;
-        w->source += compose(header, header_len, src, w->buf, n, pos);
+        w->source += mlps_kv_compose_npy(header, header_len, src, w->buf, n, pos);
         size_t len = n;
         if (s->direct) {
             len = (n + MLPS_KV_IO_ALIGN - 1) / MLPS_KV_IO_ALIGN * MLPS_KV_IO_ALIGN;

@@ -557,6 +557,33 @@ static void test_bad_keys_and_missing_dir_are_refused(void **state)
     assert_non_null(strstr(err.message, "absent"));
 }
 
+/* An s3:// cache is told apart from a directory, and refused before any request when it has no
+ * capacity (no free space to ask an object store for) or asks for O_DIRECT. */
+static void test_object_store_needs_a_limit_and_no_direct_io(void **state)
+{
+    (void)state;
+    assert_true(mlps_kv_cache_dir_is_object_store("s3://bucket/kv"));
+    assert_false(mlps_kv_cache_dir_is_object_store("/tmp/s3://x"));
+    assert_false(mlps_kv_cache_dir_is_object_store("s3:/bucket"));
+    assert_false(mlps_kv_cache_dir_is_object_store(NULL));
+    mlps_kv_cache_params p = base_params();
+    p.cache_dir = "s3://bucket/kv";
+    p.storage_limit_bytes = 0;
+    mlps_kv_cache *c = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_kv_cache_new(&p, &c, &err), -EINVAL);
+    assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
+    assert_string_equal(err.message, "--cache-dir s3://bucket/kv: an object store needs "
+                                     "--storage-capacity-gb (its free space cannot be asked for)");
+    p.storage_limit_bytes = 1 << 20;
+    p.direct_io = true;
+    assert_int_equal(mlps_kv_cache_new(&p, &c, &err), -EINVAL);
+    assert_int_equal(err.exit_status, MLPS_EXIT_USAGE);
+    assert_string_equal(err.message,
+                        "--direct-io: not possible with --cache-dir s3://bucket/kv (files only)");
+    assert_null(c);
+}
+
 /* ---- a device that fills up: the real storage backend behind a byte budget, so a full disk
  * can be met without a small filesystem. ---- */
 typedef struct small_disk {
@@ -604,7 +631,11 @@ static void small_destroy(mlps_kv_backend *b)
 }
 
 static const mlps_kv_backend_ops small_ops = {
-    small_write, small_read, small_source, small_remove, small_destroy,
+    .write = small_write,
+    .read = small_read,
+    .source = small_source,
+    .remove = small_remove,
+    .destroy = small_destroy,
 };
 
 /* The device fills before the tier's limit: the oldest stored entries are deleted until the
@@ -678,6 +709,7 @@ int main(void)
         cmocka_unit_test_setup(test_start_removes_only_npy_files, setup_case),
         cmocka_unit_test_setup(test_direct_io_round_trip, setup_case),
         cmocka_unit_test_setup(test_bad_keys_and_missing_dir_are_refused, setup_case),
+        cmocka_unit_test_setup(test_object_store_needs_a_limit_and_no_direct_io, setup_case),
         cmocka_unit_test_setup(test_full_device_deletes_oldest_then_fails_cleanly, setup_case),
     };
     return cmocka_run_group_tests(tests, setup, remove_scratch);

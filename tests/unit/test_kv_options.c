@@ -289,6 +289,31 @@ static void a_read_only_parent_is_refused(void **state)
     chmod(parent, 0755);
 }
 
+/* An s3:// cache is no path: none of the directory rules apply (not even to a bucket named like a
+ * system directory), but it needs a capacity and cannot take O_DIRECT. */
+static void an_object_store_cache_needs_a_capacity_and_no_direct_io(void **state)
+{
+    (void)state;
+    mlps_kv_options o;
+    mlps_kv_options_defaults(&o);
+    o.cache_dir = "s3://etc/kv";
+    assert_one_rule(&o, "--cache-dir s3://etc/kv is an object store: --storage-capacity-gb must be "
+                        "given (its free space cannot be asked for)");
+    o.storage_capacity_gb = 0.005;
+    assert_valid(&o);
+    o.direct_io = true;
+    assert_one_rule(&o, "--direct-io cannot be used with an object store --cache-dir (s3://etc/kv): "
+                        "O_DIRECT is for files");
+    o.direct_io = false;
+    o.storage_capacity_gb = -1;
+    assert_one_rule(&o, "--storage-capacity-gb cannot be negative, got -1");
+    o.storage_capacity_gb = 0;
+    o.direct_io = true;
+    mlps_error err = {0};
+    assert_int_equal(mlps_kv_options_validate(&o, &settings, &err), -EINVAL);
+    assert_int_equal(line_count(err.message), 2);
+}
+
 static void every_broken_rule_is_reported_on_its_own_line(void **state)
 {
     (void)state;
@@ -347,6 +372,7 @@ int main(void)
         cmocka_unit_test(system_directories_are_refused_after_resolving),
         cmocka_unit_test(the_cache_dir_and_its_parent_must_be_usable),
         cmocka_unit_test(a_read_only_parent_is_refused),
+        cmocka_unit_test(an_object_store_cache_needs_a_capacity_and_no_direct_io),
         cmocka_unit_test(every_broken_rule_is_reported_on_its_own_line),
     };
     return cmocka_run_group_tests(tests, setup, remove_scratch);
