@@ -145,9 +145,11 @@ for rank in (0, 1):
         values = [c for block in blocks.values() for c in block]
         if len(values) != steps:
             sys.exit(f"rank {rank} epoch {epoch}: {len(values)} compute values, not {steps}")
-        if abs(sum(values) - steps * compute) > 0.2 * steps * compute:
+        # Emulated compute sleeps to a deadline, so it never ends early; how late it ends depends
+        # on the machine's load, which is not this test's business.
+        if sum(values) < steps * compute * (1 - 1e-6):
             sys.exit(f"rank {rank} epoch {epoch}: compute {sum(values):.4f} s, "
-                     f"not within 20 % of {steps} x {compute} s")
+                     f"less than {steps} x {compute} s")
     stats = json.load(open(f"{run_dir}/{rank}_per_epoch_stats.json"))
     if sorted(stats) != [str(e) for e in range(1, epochs + 1)]:
         sys.exit(f"rank {rank} per_epoch_stats epochs {sorted(stats)}")
