@@ -111,7 +111,7 @@ train() {
 train unet3d 8 1 1048576 1048576 2
 case_begin "training run through a server that asks to slow down: the retries are reported"
 start_proxy
-AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 mlps training run \
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps training run \
     -m unet3d -g h100 -na 2 -cm 1 -dd "s3://$BUCKET/data" -p dataset.num_files_train=8 \
     dataset.record_length_bytes=1048576 dataset.record_length_bytes_stdev=0 reader.batch_size=2 \
     train.epochs=1 train.computation_time=0 reader.odirect=true -rd "$RESULTS" "${MPI[@]}"
@@ -158,7 +158,7 @@ expect_eq "$(json_get "$SUMMARY" metric.load_checkpoint_duration_seconds | tr -d
 
 case_begin "checkpointing load through a server that asks to slow down: the retries are reported"
 start_proxy
-AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" expect_exit 0 mlps checkpointing \
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps checkpointing \
     run -m llama3-8b -np 2 -cm 8 -cf "s3://$BUCKET/ckpt" -ncw 0 -ncr 1 -p "${MODEL_PARAMS[@]}" \
     checkpoint.time_between_checkpoints=0 -rd "$RESULTS" "${MPI[@]}"
 stop_proxy
