@@ -10,6 +10,7 @@
 #include "core/units.h"
 #include "training/run.h"
 #include "training/run_output.h"
+#include "training/train_ckpt.h"
 
 static const mlps_arg run_flags[] = {
     {.name = "num-accelerators", .short_name = "na", .kind = MLPS_ARG_INT, .required = true,
@@ -47,9 +48,10 @@ static int check_dataset_before_launch(const mlps_args *args, const mlps_workloa
     return mlps_training_check_dataset(&solo, workload, err);
 }
 
-/* Before any job starts: the workload loads and names an implemented format, the data hold at
- * least one step for this many accelerators, and (when a job is to be launched) the data
- * folder holds every file. */
+/* Before any job starts: the workload loads and names an implemented format, its checkpoint
+ * keys can write checkpoints (when workflow.checkpoint is on), the data hold at least one step
+ * for this many accelerators, and (when a job is to be launched) the data folder holds every
+ * file. */
 static int check_run(const mlps_args *args, mlps_error *err)
 {
     mlps_workload workload;
@@ -58,10 +60,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
-    if (!rc && workload.workflow.checkpoint)
-        rc = mlps_fail_usage(err, -ENOTSUP,
-                             "workflow.checkpoint=true: checkpoints during training are not "
-                             "supported yet; run with -p workflow.checkpoint=false");
+    mlps_train_ckpt_schedule checkpoints;
+    if (!rc)
+        rc = mlps_train_ckpt_schedule_init(&workload, &checkpoints, err);
     unsigned accelerators = 0;
     if (!rc)
         rc = run_process_count(args, &accelerators, err);
