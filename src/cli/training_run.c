@@ -48,10 +48,28 @@ static int check_dataset_before_launch(const mlps_args *args, const mlps_workloa
     return mlps_training_check_dataset(&solo, workload, err);
 }
 
+/* Likewise the checkpoint folder is created before a job starts, so a folder that cannot be is
+ * one line from here. */
+static int check_checkpoint_folder_before_launch(const mlps_args *args,
+                                                 const mlps_workload *workload,
+                                                 const mlps_train_ckpt_schedule *checkpoints,
+                                                 unsigned accelerators, mlps_error *err)
+{
+    if (!checkpoints->enabled || accelerators <= 1 || mlps_comm_under_launcher() ||
+        mlps_args_flag(args, "what_if"))
+        return 0;
+    mlps_comm solo;
+    mlps_comm_init_solo(&solo);
+    mlps_train_ckpt_writer writer;
+    int rc = mlps_train_ckpt_writer_open(&solo, workload, checkpoints, &writer, err);
+    mlps_train_ckpt_writer_close(&writer);
+    return rc;
+}
+
 /* Before any job starts: the workload loads and names an implemented format, its checkpoint
  * keys can write checkpoints (when workflow.checkpoint is on), the data hold at least one step
  * for this many accelerators, and (when a job is to be launched) the data folder holds every
- * file. */
+ * file and the checkpoint folder can be created. */
 static int check_run(const mlps_args *args, mlps_error *err)
 {
     mlps_workload workload;
@@ -71,6 +89,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
         rc = mlps_training_plan(&workload, accelerators, &plan, err);
     if (!rc)
         rc = check_dataset_before_launch(args, &workload, accelerators, err);
+    if (!rc)
+        rc = check_checkpoint_folder_before_launch(args, &workload, &checkpoints, accelerators,
+                                                   err);
     mlps_workload_free(&workload);
     return rc;
 }

@@ -451,10 +451,18 @@ static int open_checkpoints(trainer *t, mlps_error *err)
                                            t->result->plan.steps_per_epoch);
     char bytes[32];
     mlps_format_bytes(mlps_train_ckpt_bytes(&t->checkpoint_writer), bytes, sizeof bytes);
-    if (count == 0)
-        mlps_warn("workflow.checkpoint=true, but with these checkpoint keys, %" PRIu64
-                  " epochs of %" PRIu64 " steps write no checkpoint",
-                  t->workload->train.epochs, t->result->plan.steps_per_epoch);
+    const mlps_workload_checkpoint *keys = &t->workload->checkpoint;
+    if (!keys->fsync)
+        mlps_info("checkpoint.fsync=false: checkpoints are fsynced anyway, as the rules require");
+    if (count == 0 && t->checkpoints.steps_between > 0)
+        mlps_warn("workflow.checkpoint=true writes no checkpoint in %" PRIu64 " epochs of %"
+                  PRIu64 " steps: checkpoint.steps_between_checkpoints=%" PRId64
+                  " is more steps than an epoch has", t->workload->train.epochs,
+                  t->result->plan.steps_per_epoch, keys->steps_between);
+    else if (count == 0)
+        mlps_warn("workflow.checkpoint=true writes no checkpoint in %" PRIu64 " epochs: "
+                  "checkpoint.checkpoint_after_epoch=%" PRIu64 " is after the last epoch",
+                  t->workload->train.epochs, keys->after_epoch);
     else
         mlps_info("%" PRIu64 " checkpoints of %s each (written by %u of %d ranks) into %s",
                   count, bytes, t->checkpoint_writer.writing_ranks, t->comm->size,

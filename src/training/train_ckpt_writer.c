@@ -45,13 +45,9 @@ int mlps_train_ckpt_writer_open(const mlps_comm *comm, const mlps_workload *w,
     writer->seed = w->train.seed;
     int rc = open_folder(comm, w->checkpoint.folder, &writer->store, err);
     rc = mlps_comm_agree(comm, rc, err);
-    if (rc) {
+    if (rc)
         mlps_train_ckpt_writer_close(writer);
-        return rc;
-    }
-    if (comm->rank == 0 && !w->checkpoint.fsync)
-        mlps_info("checkpoint.fsync=false: checkpoints are fsynced anyway, as the rules require");
-    return 0;
+    return rc;
 }
 
 void mlps_train_ckpt_writer_close(mlps_train_ckpt_writer *writer)
