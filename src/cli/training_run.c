@@ -10,6 +10,7 @@
 #include "core/units.h"
 #include "training/run.h"
 #include "training/run_output.h"
+#include "training/train_ckpt.h"
 
 static const mlps_arg run_flags[] = {
     {.name = "num-accelerators", .short_name = "na", .kind = MLPS_ARG_INT, .required = true,
@@ -47,9 +48,28 @@ static int check_dataset_before_launch(const mlps_args *args, const mlps_workloa
     return mlps_training_check_dataset(&solo, workload, err);
 }
 
-/* Before any job starts: the workload loads and names an implemented format, the data hold at
- * least one step for this many accelerators, and (when a job is to be launched) the data
- * folder holds every file. */
+/* Likewise the checkpoint folder is created before a job starts, so a folder that cannot be is
+ * one line from here. */
+static int check_checkpoint_folder_before_launch(const mlps_args *args,
+                                                 const mlps_workload *workload,
+                                                 const mlps_train_ckpt_schedule *checkpoints,
+                                                 unsigned accelerators, mlps_error *err)
+{
+    if (!checkpoints->enabled || accelerators <= 1 || mlps_comm_under_launcher() ||
+        mlps_args_flag(args, "what_if"))
+        return 0;
+    mlps_comm solo;
+    mlps_comm_init_solo(&solo);
+    mlps_train_ckpt_writer writer;
+    int rc = mlps_train_ckpt_writer_open(&solo, workload, checkpoints, &writer, err);
+    mlps_train_ckpt_writer_close(&writer);
+    return rc;
+}
+
+/* Before any job starts: the workload loads and names an implemented format, its checkpoint
+ * keys can write checkpoints (when workflow.checkpoint is on), the data hold at least one step
+ * for this many accelerators, and (when a job is to be launched) the data folder holds every
+ * file and the checkpoint folder can be created. */
 static int check_run(const mlps_args *args, mlps_error *err)
 {
     mlps_workload workload;
@@ -58,10 +78,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
-    if (!rc && workload.workflow.checkpoint)
-        rc = mlps_fail_usage(err, -ENOTSUP,
-                             "workflow.checkpoint=true: checkpoints during training are not "
-                             "supported yet; run with -p workflow.checkpoint=false");
+    mlps_train_ckpt_schedule checkpoints;
+    if (!rc)
+        rc = mlps_train_ckpt_schedule_init(&workload, &checkpoints, err);
     unsigned accelerators = 0;
     if (!rc)
         rc = run_process_count(args, &accelerators, err);
@@ -70,6 +89,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
         rc = mlps_training_plan(&workload, accelerators, &plan, err);
     if (!rc)
         rc = check_dataset_before_launch(args, &workload, accelerators, err);
+    if (!rc)
+        rc = check_checkpoint_folder_before_launch(args, &workload, &checkpoints, accelerators,
+                                                   err);
     mlps_workload_free(&workload);
     return rc;
 }

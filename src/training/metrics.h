@@ -61,12 +61,27 @@ int mlps_block_record_add_step(mlps_block_record *block, double load, double com
 void mlps_block_record_end(mlps_block_record *block, uint64_t end_ns, uint64_t end_wall_ns);
 void mlps_block_record_free(mlps_block_record *block);
 
-/* One epoch of one rank: its blocks (one per epoch unless checkpoints split it). */
+/* One checkpoint written during training (see train_ckpt.h), as one rank saw it. */
+typedef struct mlps_train_ckpt_record {
+    uint64_t epoch, step;  /* global_epoch<epoch>_step<step> */
+    size_t after_block;    /* index of the block it ends: written "save_ckpt<after_block+1>" */
+    uint64_t start_wall_ns, end_wall_ns;
+    double seconds;        /* barrier to the slowest rank's end, monotonic clock */
+    uint64_t bytes;        /* over every writing rank */
+} mlps_train_ckpt_record;
+
+/* GiB/s of a checkpoint (DLIO's "GB" is GiB); 0 when it took no measurable time. */
+double mlps_train_ckpt_gib_per_second(const mlps_train_ckpt_record *record);
+
+/* One epoch of one rank: its blocks (one per epoch unless checkpoints split it) and the
+ * checkpoints written in it. */
 typedef struct mlps_epoch_record {
     uint64_t epoch; /* 1-based, as DLIO numbers epochs */
     uint64_t start_wall_ns, end_wall_ns;
     mlps_block_record *blocks; /* block k is written "block<k+1>" */
     size_t block_count;
+    mlps_train_ckpt_record *checkpoints; /* in the order written */
+    size_t checkpoint_count;
 } mlps_epoch_record;
 
 void mlps_epoch_record_init(mlps_epoch_record *record, uint64_t epoch, uint64_t start_wall_ns);
@@ -74,6 +89,9 @@ void mlps_epoch_record_init(mlps_epoch_record *record, uint64_t epoch, uint64_t 
 int mlps_epoch_record_start_block(mlps_epoch_record *record, size_t expected_steps,
                                   uint64_t start_ns, uint64_t start_wall_ns,
                                   mlps_block_record **block, mlps_error *err);
+/* Appends a copy of *checkpoint. */
+int mlps_epoch_record_add_checkpoint(mlps_epoch_record *record,
+                                     const mlps_train_ckpt_record *checkpoint, mlps_error *err);
 void mlps_epoch_record_free(mlps_epoch_record *record);
 
 /* --- per block and per epoch, one rank --- */
@@ -122,6 +140,24 @@ typedef struct mlps_run_metric_params {
     double au_expectation; /* metric.au as a fraction: 0.90 */
 } mlps_run_metric_params;
 
+/* Checkpoints during training over the run (DLIO takes rank 0's records; every rank's duration
+ * already waits for the slowest rank): mean and population stdev over checkpoints. */
+typedef struct mlps_train_ckpt_metrics {
+    bool enabled;          /* workflow.checkpoint: the save_checkpoint_* keys are written */
+    size_t count;          /* checkpoints written */
+    uint64_t bytes;        /* one checkpoint over every writing rank */
+    double size_gib;       /* bytes / 2^30: checkpoint_size_GB */
+    mlps_metric_series io_gib_per_second; /* per checkpoint */
+    mlps_metric_series duration_seconds;  /* per checkpoint */
+} mlps_train_ckpt_metrics;
+
+/* From one rank's epoch records; bytes is one checkpoint over every writing rank. Allocates the
+ * per-checkpoint series (mlps_train_ckpt_metrics_free releases them). */
+int mlps_train_ckpt_metrics_compute(const mlps_epoch_record *epochs, size_t count, bool enabled,
+                                    uint64_t bytes, mlps_train_ckpt_metrics *out,
+                                    mlps_error *err);
+void mlps_train_ckpt_metrics_free(mlps_train_ckpt_metrics *metrics);
+
 typedef struct mlps_run_metrics {
     size_t epochs;
     int ranks;
@@ -133,6 +169,7 @@ typedef struct mlps_run_metrics {
     double io_stdev_mib_per_second; /* throughput.stdev * record_size / 2^20 */
     double au_expectation_percent;  /* 100 * metric.au */
     bool meets_expectation;         /* au_percent.mean >= au_expectation_percent */
+    mlps_train_ckpt_metrics checkpoints; /* set by the caller after the reduction */
 } mlps_run_metrics;
 
 /* Values per epoch in the packed layout that ranks sum element-wise. */
@@ -163,11 +200,18 @@ void mlps_population_stats(const double *values, size_t n, double *mean, double 
 /* summary.json's "metric" object: DLIO's train_* keys, then our additions:
  * train_au_expectation_percentage, train_throughput_reference_formula_{,mean_,stdev_}
  * samples_per_second and train_io_{,mean_,stdev_}bytes_per_second (bytes actually read).
+ * With checkpoints enabled, DLIO's save_checkpoint_io_{mean,stdev}_GB_per_second,
+ * save_checkpoint_duration_{mean,stdev}_seconds and checkpoint_size_GB (GiB; the means are null
+ * when no checkpoint was written), plus save_checkpoint_count, checkpoint_size_bytes and the
+ * per-checkpoint lists save_checkpoint_{io_GB_per_second,duration_seconds}.
  * NULL when out of memory. */
 json_t *mlps_metrics_summary_json(const mlps_run_metrics *metrics);
 
-/* <rank>_per_epoch_stats.json: {"<epoch>": {"start", "end", "duration", "block<k>": {"start",
- * "end", "duration"}}} with local "%Y-%m-%dT%H:%M:%S.%f" timestamps and "%.2f" durations. */
+/* <rank>_per_epoch_stats.json: {"<epoch>": {"start", "block<k>": {"start", "end", "duration"},
+ * "save_ckpt<k>": {"start", "end", "duration", "throughput"}, ..., "end", "duration"}} with
+ * local "%Y-%m-%dT%H:%M:%S.%f" timestamps and "%.2f" durations, except a checkpoint's, which is
+ * a number of seconds as DLIO writes it (its throughput in GiB/s); save_ckpt<k> follows the
+ * block<k> it ends. */
 json_t *mlps_per_epoch_stats_json(const mlps_epoch_record *epochs, size_t count);
 
 /* The epochs of <rank>_output.json: {"<epoch>": {"load", "proc", "compute": {"block<k>":

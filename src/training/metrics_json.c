@@ -55,6 +55,32 @@ static void put_series(json_t *metric, const char *list_key, const char *mean_ke
     put(metric, stdev_key, number(series->stdev), ok);
 }
 
+/* A mean over no checkpoint has no value: null, where DLIO's NumPy writes NaN. */
+static json_t *mean_over(const mlps_train_ckpt_metrics *c, double value)
+{
+    return c->count > 0 ? number(value) : json_null();
+}
+
+/* DLIO's keys, then ours (the count, the exact size and the value of every checkpoint). */
+static void put_checkpoint_metrics(json_t *metric, const mlps_train_ckpt_metrics *c, bool *ok)
+{
+    put(metric, "save_checkpoint_io_mean_GB_per_second", mean_over(c, c->io_gib_per_second.mean),
+        ok);
+    put(metric, "save_checkpoint_io_stdev_GB_per_second",
+        mean_over(c, c->io_gib_per_second.stdev), ok);
+    put(metric, "save_checkpoint_duration_mean_seconds", mean_over(c, c->duration_seconds.mean),
+        ok);
+    put(metric, "save_checkpoint_duration_stdev_seconds",
+        mean_over(c, c->duration_seconds.stdev), ok);
+    put(metric, "checkpoint_size_GB", number(c->size_gib), ok);
+    put(metric, "save_checkpoint_count", json_integer((json_int_t)c->count), ok);
+    put(metric, "checkpoint_size_bytes", json_integer((json_int_t)c->bytes), ok);
+    put(metric, "save_checkpoint_io_GB_per_second",
+        number_list(c->io_gib_per_second.per_epoch, c->count), ok);
+    put(metric, "save_checkpoint_duration_seconds",
+        number_list(c->duration_seconds.per_epoch, c->count), ok);
+}
+
 json_t *mlps_metrics_summary_json(const mlps_run_metrics *m)
 {
     json_t *metric = json_object();
@@ -69,6 +95,8 @@ json_t *mlps_metrics_summary_json(const mlps_run_metrics *m)
                "train_throughput_stdev_samples_per_second", &m->throughput, m->epochs, &ok);
     put(metric, "train_io_mean_MB_per_second", number(m->io_mean_mib_per_second), &ok);
     put(metric, "train_io_stdev_MB_per_second", number(m->io_stdev_mib_per_second), &ok);
+    if (m->checkpoints.enabled)
+        put_checkpoint_metrics(metric, &m->checkpoints, &ok);
     /* Ours, named so that nobody has to guess the unit or the formula. */
     put(metric, "train_au_expectation_percentage", number(m->au_expectation_percent), &ok);
     put_series(metric, "train_throughput_reference_formula_samples_per_second",
@@ -118,6 +146,31 @@ static void epoch_key(uint64_t epoch, char *key, size_t size)
     snprintf(key, size, "%llu", (unsigned long long)epoch);
 }
 
+/* DLIO writes a checkpoint's duration as a number, unlike a block's. */
+static json_t *checkpoint_json(const mlps_train_ckpt_record *checkpoint)
+{
+    json_t *span = json_object();
+    bool ok = span != NULL;
+    put(span, "start", timestamp(checkpoint->start_wall_ns), &ok);
+    put(span, "end", timestamp(checkpoint->end_wall_ns), &ok);
+    put(span, "duration", number(checkpoint->seconds), &ok);
+    put(span, "throughput", number(mlps_train_ckpt_gib_per_second(checkpoint)), &ok);
+    return finish(span, ok);
+}
+
+static void put_checkpoints_after(json_t *stats, const mlps_epoch_record *record, size_t block,
+                                  bool *ok)
+{
+    for (size_t c = 0; c < record->checkpoint_count; c++) {
+        const mlps_train_ckpt_record *checkpoint = &record->checkpoints[c];
+        if (checkpoint->after_block != block)
+            continue;
+        char key[48];
+        snprintf(key, sizeof key, "save_ckpt%zu", block + 1);
+        put(stats, key, checkpoint_json(checkpoint), ok);
+    }
+}
+
 static json_t *epoch_stats_json(const mlps_epoch_record *record)
 {
     json_t *stats = json_object();
@@ -128,6 +181,7 @@ static json_t *epoch_stats_json(const mlps_epoch_record *record)
         block_key(b, key, sizeof key);
         const mlps_block_record *block = &record->blocks[b];
         put(stats, key, span_json(block->start_wall_ns, block->end_wall_ns), &ok);
+        put_checkpoints_after(stats, record, b, &ok);
     }
     put(stats, "end", timestamp(record->end_wall_ns), &ok);
     put(stats, "duration", duration(record->start_wall_ns, record->end_wall_ns), &ok);

@@ -92,10 +92,24 @@ int mlps_epoch_record_start_block(mlps_epoch_record *record, size_t expected_ste
     return 0;
 }
 
+int mlps_epoch_record_add_checkpoint(mlps_epoch_record *record,
+                                     const mlps_train_ckpt_record *checkpoint, mlps_error *err)
+{
+    mlps_train_ckpt_record *checkpoints =
+        realloc(record->checkpoints, (record->checkpoint_count + 1) * sizeof *checkpoints);
+    if (!checkpoints)
+        return mlps_fail(err, -ENOMEM, "out of memory recording checkpoint %zu of epoch %llu",
+                         record->checkpoint_count + 1, (unsigned long long)record->epoch);
+    record->checkpoints = checkpoints;
+    checkpoints[record->checkpoint_count++] = *checkpoint;
+    return 0;
+}
+
 void mlps_epoch_record_free(mlps_epoch_record *record)
 {
     for (size_t i = 0; i < record->block_count; i++)
         mlps_block_record_free(&record->blocks[i]);
     free(record->blocks);
+    free(record->checkpoints);
     *record = (mlps_epoch_record){0};
 }

@@ -125,4 +125,5 @@ void mlps_run_metrics_free(mlps_run_metrics *metrics)
     metrics->throughput.per_epoch = NULL;
     metrics->reference_throughput.per_epoch = NULL;
     metrics->bytes_per_second.per_epoch = NULL;
+    mlps_train_ckpt_metrics_free(&metrics->checkpoints);
 }

@@ -1,5 +1,5 @@
 /* The [METRIC] block that ends the training log, in DLIO's wording (tools and people grep for
- * it), followed by our two additions: the throughput by DLIO v2.0's (n - 2) formula and the
+ * it; the checkpoint lines only when checkpoints were written), followed by our two additions: the throughput by DLIO v2.0's (n - 2) formula and the
  * bytes actually read. */
 #include "training/metrics.h"
 
@@ -26,6 +26,13 @@ char *mlps_metrics_report_text(const mlps_run_metrics *m)
             m->io_mean_mib_per_second, m->io_stdev_mib_per_second);
     fprintf(out, "[METRIC] train_au_meet_expectation: %s\n",
             m->meets_expectation ? "success" : "fail");
+    if (m->checkpoints.enabled && m->checkpoints.count > 0) {
+        const mlps_train_ckpt_metrics *c = &m->checkpoints;
+        fprintf(out, "[METRIC] Checkpoint save duration (seconds): %.4f (%.4f)\n",
+                c->duration_seconds.mean, c->duration_seconds.stdev);
+        fprintf(out, "[METRIC] Checkpoint save I/O Throughput (GB/second): %.4f (%.4f)\n",
+                c->io_gib_per_second.mean, c->io_gib_per_second.stdev);
+    }
     fprintf(out, "[METRIC] Training Throughput by the (n-2) reference formula (samples/second): "
             "%.4f (%.4f)\n", m->reference_throughput.mean, m->reference_throughput.stdev);
     fprintf(out, "[METRIC] Training bytes read (MiB/second): %.4f (%.4f)\n",

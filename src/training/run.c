@@ -1,5 +1,6 @@
-/* The training run; see run.h. One block per epoch (checkpoints during training come with the
- * checkpointing benchmark). Clocks: monotonic for L, C, P and the block; wall for the output. */
+/* The training run; see run.h. One block per epoch, or one per run of steps between
+ * checkpoints (train_ckpt.h); a checkpoint's time lies between blocks. Clocks: monotonic for L,
+ * C, P and the block; wall for the output. */
 #include "training/run.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "core/units.h"
 #include "io/s3.h"
 #include "training/datagen.h"
+#include "training/train_ckpt.h"
 
 /* What the step loop needs while it runs. */
 typedef struct trainer {
@@ -31,6 +33,8 @@ typedef struct trainer {
     mlps_loader *loader;
     mlps_rng compute_rng;
     mlps_training_result *result;
+    mlps_train_ckpt_schedule checkpoints;
+    mlps_train_ckpt_writer checkpoint_writer;
     bool drop_caches;
     bool warned_drop_refused;
     /* live view of the current epoch */
@@ -169,6 +173,7 @@ static int init_trainer(trainer *t, const mlps_comm *comm, const mlps_workload *
 
 static void close_trainer(trainer *t)
 {
+    mlps_train_ckpt_writer_close(&t->checkpoint_writer);
     mlps_loader_destroy(t->loader);
     mlps_layout_cache_destroy(t->layouts);
     if (t->store)
@@ -302,6 +307,42 @@ static void drop_host_cache(trainer *t)
     }
 }
 
+/* --- checkpoints between blocks --- */
+
+/* Steps the next block will hold, so its record is sized once: up to the next checkpoint. */
+static uint64_t steps_of_next_block(const trainer *t, uint64_t steps_left)
+{
+    uint64_t k = t->checkpoints.steps_between;
+    return k > 0 && k < steps_left ? k : steps_left;
+}
+
+/* The timed checkpoint after the epoch's latest block, recorded in the epoch. */
+static int save_checkpoint(trainer *t, mlps_epoch_record *record, uint64_t step, mlps_error *err)
+{
+    mlps_train_ckpt_record checkpoint = {.after_block = record->block_count - 1};
+    int rc = mlps_train_ckpt_save(&t->checkpoint_writer, record->epoch, step, &checkpoint, err);
+    if (!rc)
+        rc = mlps_epoch_record_add_checkpoint(record, &checkpoint, err);
+    return mlps_comm_agree(t->comm, rc, err);
+}
+
+/* A checkpoint after `step` of the epoch ends the current block; the steps after it (if any)
+ * form a new block, which *block becomes (NULL when the epoch has no step left). */
+static int checkpoint_between_blocks(trainer *t, mlps_epoch_record *record, uint64_t step,
+                                     uint64_t steps_left, mlps_block_record **block,
+                                     mlps_error *err)
+{
+    mlps_block_record_end(*block, mlps_monotonic_ns(), mlps_wall_ns());
+    *block = NULL;
+    int rc = save_checkpoint(t, record, step, err);
+    if (!rc && steps_left > 0)
+        rc = mlps_epoch_record_start_block(record, steps_of_next_block(t, steps_left),
+                                           mlps_monotonic_ns(), mlps_wall_ns(), block, err);
+    return mlps_comm_agree(t->comm, rc, err);
+}
+
+/* --- epochs --- */
+
 static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps_error *err)
 {
     uint64_t steps = t->result->plan.steps_per_epoch;
@@ -313,8 +354,8 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
     mlps_block_record *block = NULL;
     t->block_start_ns = mlps_monotonic_ns();
     if (!rc)
-        rc = mlps_epoch_record_start_block(record, steps, t->block_start_ns, mlps_wall_ns(),
-                                           &block, err);
+        rc = mlps_epoch_record_start_block(record, steps_of_next_block(t, steps),
+                                           t->block_start_ns, mlps_wall_ns(), &block, err);
     rc = mlps_comm_agree(t->comm, rc, err);
     t->epoch = epoch;
     t->compute_seconds = t->load_seconds = 0;
@@ -325,10 +366,12 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
                         t->comm->rank == 0, -1);
     t->progress.detail = live_detail;
     t->progress.detail_ctx = t;
-    for (uint64_t step = 0; step < steps && !rc; step++) {
+    for (uint64_t step = 1; step <= steps && !rc; step++) {
         rc = one_step(t, block, err);
         mlps_progress_add(&t->progress, 1);
         mlps_progress_tick(&t->progress);
+        if (!rc && mlps_train_ckpt_due_after_step(&t->checkpoints, step))
+            rc = checkpoint_between_blocks(t, record, step, steps - step, &block, err);
     }
     if (block)
         mlps_block_record_end(block, mlps_monotonic_ns(), mlps_wall_ns());
@@ -337,6 +380,8 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
         mlps_progress_finish(&t->progress);
         rc = mlps_comm_barrier(t->comm, err);
     }
+    if (!rc && mlps_train_ckpt_due_after_epoch(&t->checkpoints, epoch))
+        rc = save_checkpoint(t, record, steps, err);
     record->end_wall_ns = mlps_wall_ns();
     return rc;
 }
@@ -372,6 +417,11 @@ static int reduce_results(trainer *t, mlps_error *err)
     int rc = mlps_metrics_reduce(t->comm, per_epoch, result->epoch_count, &params,
                                  &result->metrics, err);
     free(per_epoch);
+    if (!rc)
+        rc = mlps_train_ckpt_metrics_compute(result->epochs, result->epoch_count,
+                                             t->checkpoints.enabled,
+                                             mlps_train_ckpt_bytes(&t->checkpoint_writer),
+                                             &result->metrics.checkpoints, err);
     mlps_loader_stats_merged(t->loader, &result->rank_io);
     result->io = result->rank_io;
     uint64_t counts[5] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
@@ -389,6 +439,37 @@ static int reduce_results(trainer *t, mlps_error *err)
     return rc;
 }
 
+/* Collective: the checkpoint folder is ready before the first step, and rank 0 says what the
+ * run will write (or that these keys write nothing). */
+static int open_checkpoints(trainer *t, mlps_error *err)
+{
+    int rc = mlps_train_ckpt_writer_open(t->comm, t->workload, &t->checkpoints,
+                                         &t->checkpoint_writer, err);
+    if (rc || !t->checkpoints.enabled || t->comm->rank != 0)
+        return rc;
+    uint64_t count = mlps_train_ckpt_count(&t->checkpoints, t->workload->train.epochs,
+                                           t->result->plan.steps_per_epoch);
+    char bytes[32];
+    mlps_format_bytes(mlps_train_ckpt_bytes(&t->checkpoint_writer), bytes, sizeof bytes);
+    const mlps_workload_checkpoint *keys = &t->workload->checkpoint;
+    if (!keys->fsync)
+        mlps_info("checkpoint.fsync=false: checkpoints are fsynced anyway, as the rules require");
+    if (count == 0 && t->checkpoints.steps_between > 0)
+        mlps_warn("workflow.checkpoint=true writes no checkpoint in %" PRIu64 " epochs of %"
+                  PRIu64 " steps: checkpoint.steps_between_checkpoints=%" PRId64
+                  " is more steps than an epoch has", t->workload->train.epochs,
+                  t->result->plan.steps_per_epoch, keys->steps_between);
+    else if (count == 0)
+        mlps_warn("workflow.checkpoint=true writes no checkpoint in %" PRIu64 " epochs: "
+                  "checkpoint.checkpoint_after_epoch=%" PRIu64 " is after the last epoch",
+                  t->workload->train.epochs, keys->after_epoch);
+    else
+        mlps_info("%" PRIu64 " checkpoints of %s each (written by %u of %d ranks) into %s",
+                  count, bytes, t->checkpoint_writer.writing_ranks, t->comm->size,
+                  mlps_store_uri(t->checkpoint_writer.store));
+    return 0;
+}
+
 int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
                       const mlps_training_options *options, mlps_training_result *result,
                       mlps_error *err)
@@ -403,8 +484,12 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
     if (!rc)
         rc = plan_run(&t, err);
     if (!rc)
+        rc = mlps_train_ckpt_schedule_init(workload, &t.checkpoints, err);
+    if (!rc)
         rc = start_loader(&t, options, err);
     rc = mlps_comm_agree(comm, rc, err);
+    if (!rc)
+        rc = open_checkpoints(&t, err);
     result->dataset_bytes = (double)workload->dataset.num_files_train *
                             (double)workload->dataset.num_samples_per_file *
                             mlps_workload_record_bytes(workload);

@@ -261,10 +261,6 @@ case_begin "an unknown dataset.format: the formats there are"
 refused "dataset.format" "npzz" "npz, npy, tfrecord" -- \
     -m unet3d -g h100 -na 2 -cm 1 -dd "$DATA" -p "${UNET3D_DATA[@]}" dataset.format=npzz
 
-case_begin "checkpoints during training: not supported yet"
-refused "workflow.checkpoint=true" "not supported" -- \
-    -m unet3d -g h100 -na 2 -cm 1 -dd "$DATA" -p "${UNET3D_DATA[@]}" workflow.checkpoint=true
-
 case_begin "reader.odirect=true on a filesystem without O_DIRECT"
 # tmpfs refused O_DIRECT before Linux 6.6; where it takes it, there is nothing to test here.
 if ! refuses_o_direct /dev/shm; then
