@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "kvcache/autoscale.h"
 #include "kvcache/cache.h"
@@ -100,6 +101,22 @@ void mlps_kv_run_prepare_prefixes(mlps_kv_run_state *run);
 int mlps_kv_run_precondition(mlps_kv_run_state *run, mlps_error *err);
 int mlps_kv_run_prepopulate(mlps_kv_run_state *run, mlps_error *err);
 int mlps_kv_run_start_rag_ingest(mlps_kv_run_state *run, pthread_t *thread, mlps_error *err);
+
+/* The monitor (run_monitor.c): progress, the autoscaler, the end of the window. */
+typedef struct mlps_kv_monitor {
+    mlps_kv_run_state *run;
+    mlps_progress progress;
+    mlps_kv_autoscaler scaler;
+    uint64_t next_scale_ns;
+    size_t storage_reads_seen;
+    size_t events_capacity, timeline_capacity;
+} mlps_kv_monitor;
+
+void mlps_kv_monitor_start(mlps_kv_monitor *m, mlps_kv_run_state *run, int max_workers);
+/* Returns when the window ends; the run is stopped and its queue closed by then. */
+void mlps_kv_monitor_watch(mlps_kv_monitor *m);
+/* After the threads are joined: the final progress line and user count. */
+void mlps_kv_monitor_finish(mlps_kv_monitor *m);
 
 /* The report and every file of the run's end. */
 int mlps_kv_run_write_outputs(mlps_kv_run_state *run, const mlps_kv_run_params *params,
