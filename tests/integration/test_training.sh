@@ -354,9 +354,10 @@ mkdir -p "$TAKEN/unet3d/train/img_03_of_16.npz"
 touch "$TAKEN/unet3d/train/img_03_of_16.npz/keep"
 datagen_unet3d "$TAKEN" 1
 expect_eq "$(grep -c '^mlps' "$ERR")" 1 "error lines"
-grep '^mlps' "$ERR" | grep -q "close file://$TAKEN/unet3d/train/img_03_of_16.npz: rename .*: Is a directory" ||
-    fail "the error names the file and the rename" "close file://…/img_03_of_16.npz: rename …: Is a directory" \
-        "$(grep '^mlps' "$ERR")"
+TAKEN_URI="file://$TAKEN/unet3d/train/img_03_of_16.npz"
+grep '^mlps' "$ERR" | grep -q "close $TAKEN_URI: rename .*: Is a directory" ||
+    fail "the error names the file and the rename" \
+        "close file://…/img_03_of_16.npz: rename …: Is a directory" "$(grep '^mlps' "$ERR")"
 expect_only_whole_files "$TAKEN/unet3d/train"
 expect_file "$TAKEN/unet3d/train/img_03_of_16.npz/keep"
 
@@ -373,9 +374,10 @@ if mount -t tmpfs -o size=6m tmpfs "$SMALL_FS" 2>/dev/null; then
     case_begin "datagen onto a 6 MiB filesystem: No space left on device, naming the file"
     datagen_unet3d "$SMALL_FS" 1
     expect_eq "$(grep -c '^mlps' "$ERR")" 1 "error lines"
-    grep '^mlps' "$ERR" | grep -q "file://$SMALL_FS/unet3d/train/img_[0-9]*_of_16.npz.*No space left on device" ||
-        fail "the error names the file and the full disk" "…/img_<i>_of_16.npz … No space left on device" \
-            "$(grep '^mlps' "$ERR")"
+    FULL_RE="file://$SMALL_FS/unet3d/train/img_[0-9]*_of_16.npz.*No space left on device"
+    grep '^mlps' "$ERR" | grep -q "$FULL_RE" ||
+        fail "the error names the file and the full disk" \
+            "…/img_<i>_of_16.npz … No space left on device" "$(grep '^mlps' "$ERR")"
     expect_only_whole_files "$SMALL_FS/unet3d/train"
     umount "$SMALL_FS"
 else

@@ -149,7 +149,8 @@ static void test_a_failed_publication_names_the_file_and_publishes_nothing_after
     assert_int_equal(mlps_closer_finish(closer, &finishing), -EISDIR);
 
     char prefix[1400];
-    snprintf(prefix, sizeof prefix, "close %s/d/f01.bin: rename of the finished temporary ", f->uri);
+    snprintf(prefix, sizeof prefix, "close %s/d/f01.bin: rename of the finished temporary ",
+             f->uri);
     assert_memory_equal(finishing.message, prefix, strlen(prefix));
     assert_non_null(strstr(finishing.message, ": Is a directory"));
     assert_string_equal(handing.message, finishing.message);
