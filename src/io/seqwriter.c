@@ -221,20 +221,28 @@ static int finish(mlps_seqwriter *w)
     return 0;
 }
 
-int mlps_seqwriter_close(mlps_seqwriter *w, mlps_error *err)
+int mlps_seqwriter_release(mlps_seqwriter *w, mlps_file **file, mlps_error *err)
 {
+    *file = NULL;
     if (!w)
         return 0;
     int rc = w->failure.code ? w->failure.code : finish(w);
     mlps_ioq_destroy(w->q); /* waits for whatever a failure left in flight */
     if (rc == 0)
-        rc = mlps_file_close(w->file, &w->failure);
-    else
+        *file = w->file;
+    else {
         mlps_file_abort(w->file);
-    if (rc < 0)
         report_failure(w, err);
+    }
     free_writer(w);
     return rc;
+}
+
+int mlps_seqwriter_close(mlps_seqwriter *w, mlps_error *err)
+{
+    mlps_file *file = NULL;
+    int rc = mlps_seqwriter_release(w, &file, err);
+    return rc ? rc : mlps_file_close(file, err);
 }
 
 void mlps_seqwriter_abort(mlps_seqwriter *w)

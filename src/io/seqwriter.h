@@ -47,6 +47,13 @@ int mlps_seqwriter_write_random(mlps_seqwriter *w, uint64_t len, uint64_t seed, 
  * discarded as by mlps_file_abort. */
 int mlps_seqwriter_close(mlps_seqwriter *w, mlps_error *err);
 
+/* Writes what remains and waits for every request like mlps_seqwriter_close, then hands the file
+ * over still open (*file), holding exactly mlps_seqwriter_bytes() bytes, instead of closing it:
+ * the caller closes it (mlps_file_close: fsync, publication) or aborts it, on any thread, e.g.
+ * through a closer (closer.h) while the next file is being written. Frees the writer and its
+ * buffers whatever the outcome; on failure the file is discarded and *file is NULL. */
+int mlps_seqwriter_release(mlps_seqwriter *w, mlps_file **file, mlps_error *err);
+
 /* Waits for requests in flight, discards the file (mlps_file_abort) and frees the writer. */
 void mlps_seqwriter_abort(mlps_seqwriter *w);
 

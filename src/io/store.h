@@ -39,7 +39,9 @@
  * they will publish atomically whatever the flag. null:// accepts the flag and has nothing to do.
  *
  * Thread safety: a store may be shared by threads for open/stat/list/remove/mkdirs; a file may be
- * used by several queues at once; a queue belongs to one thread. */
+ * used by several queues at once, and closed or aborted on any thread once no request is in
+ * flight on it (closer.h closes finished files in the background); a queue belongs to one
+ * thread. */
 #ifndef MLPS_IO_STORE_H
 #define MLPS_IO_STORE_H
 

@@ -2,10 +2,22 @@
 # `mlps training` end to end at a small scale: datasize's numbers and record; datagen then run
 # with two self-launched processes for unet3d (npz), resnet50 and cosmoflow (tfrecord), checking
 # the files written and the DLIO outputs against the arithmetic of the run (steps, samples read,
-# compute per step, AU bounds and verdict); datagen resuming a partly written dataset; and the
-# inputs a run must refuse with one line (exit 2) or fail on (a truncated file), leaving no
-# summary behind.
+# compute per step, AU bounds and verdict); datagen resuming a partly written dataset; datagen
+# failing at a file's publication (a directory in the way) and on a full disk, with one line
+# naming the file and no temporary, half file or summary left; and the inputs a run must refuse
+# with one line (exit 2) or fail on (a truncated file), leaving no summary behind.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The small filesystem of the ENOSPC case, unmounted whatever happens.
+SMALL_FS=""
+cleanup() {
+    local status=$?
+    if [[ -n "$SMALL_FS" ]] && mountpoint -q "$SMALL_FS"; then umount "$SMALL_FS" || true; fi
+    set +e # finish reads the test's status from $?
+    (exit $status)
+    finish
+}
+trap cleanup EXIT
 
 MPI=(--allow-run-as-root --oversubscribe)
 DATA="$SCRATCH/data"
@@ -307,6 +319,68 @@ b200_run flux 4 1 2 dataset.num_samples_per_file=4
 case_begin "retinanet (jpeg): datagen -np 2, run -na 2"
 b200_run retinanet 16 2 4 dataset.record_length_bytes=65536 dataset.record_length_bytes_stdev=0
 expect_file_names "$DATA/retinanet/train" img 16 jpeg
+
+# --- datagen failures: one error line naming the file, nothing half-written under a real name ---
+
+NPZ_BYTES=$(stat -c %s "$DATA/unet3d/train/img_05_of_16.npz")
+
+# expect_only_whole_files DIR: no temporary anywhere under DIR, and every npz directly in it
+# has the size of a complete one.
+expect_only_whole_files() {
+    local leftovers name
+    leftovers=$(find "$1" -name '*mlps-partial*' | head -5)
+    [[ -z "$leftovers" ]] || fail "no temporaries left under $1" "(none)" "$leftovers"
+    for name in "$1"/*.npz; do
+        [[ ! -f "$name" ]] || expect_file_size "$name" "$NPZ_BYTES"
+    done
+}
+
+# datagen_unet3d DATA_DIR EXIT: the 16-file unet3d dataset the run cases use; a failed
+# generation leaves no summary.
+DATAGEN_FAILED="$SCRATCH/results-datagen-failed"
+datagen_unet3d() {
+    local results=$RESULTS
+    [[ $2 == 0 ]] || results=$DATAGEN_FAILED
+    expect_exit "$2" timeout 120 "$MLPS_BIN" training datagen -m unet3d -np 2 -dd "$1" \
+        -rd "$results" -p "${UNET3D_DATA[@]}" "${MPI[@]}"
+    [[ $2 == 0 ]] || expect_no_summary "$DATAGEN_FAILED"
+}
+
+case_begin "datagen where a directory holds a file's name: the publication fails naming it"
+TAKEN="$SCRATCH/data-taken"
+mkdir -p "$TAKEN/unet3d/train/img_03_of_16.npz"
+touch "$TAKEN/unet3d/train/img_03_of_16.npz/keep"
+datagen_unet3d "$TAKEN" 1
+expect_eq "$(grep -c '^mlps' "$ERR")" 1 "error lines"
+TAKEN_URI="file://$TAKEN/unet3d/train/img_03_of_16.npz"
+grep '^mlps' "$ERR" | grep -q "close $TAKEN_URI: rename .*: Is a directory" ||
+    fail "the error names the file and the rename" \
+        "close file://…/img_03_of_16.npz: rename …: Is a directory" "$(grep '^mlps' "$ERR")"
+expect_only_whole_files "$TAKEN/unet3d/train"
+expect_file "$TAKEN/unet3d/train/img_03_of_16.npz/keep"
+
+case_begin "datagen again once the directory is gone: the missing files are written"
+rm -r "$TAKEN/unet3d/train/img_03_of_16.npz"
+datagen_unet3d "$TAKEN" 0
+expect_file_names "$TAKEN/unet3d/train" img 16 npz
+expect_only_whole_files "$TAKEN/unet3d/train"
+rm -rf "$TAKEN"
+
+SMALL_FS="$SCRATCH/small-fs"
+mkdir -p "$SMALL_FS"
+if mount -t tmpfs -o size=6m tmpfs "$SMALL_FS" 2>/dev/null; then
+    case_begin "datagen onto a 6 MiB filesystem: No space left on device, naming the file"
+    datagen_unet3d "$SMALL_FS" 1
+    expect_eq "$(grep -c '^mlps' "$ERR")" 1 "error lines"
+    FULL_RE="file://$SMALL_FS/unet3d/train/img_[0-9]*_of_16.npz.*No space left on device"
+    grep '^mlps' "$ERR" | grep -q "$FULL_RE" ||
+        fail "the error names the file and the full disk" \
+            "…/img_<i>_of_16.npz … No space left on device" "$(grep '^mlps' "$ERR")"
+    expect_only_whole_files "$SMALL_FS/unet3d/train"
+    umount "$SMALL_FS"
+else
+    echo "skipped: cannot mount a small tmpfs here (not root?), no ENOSPC case"
+fi
 
 case_begin "a truncated npz in the data folder: the run fails naming the file and the offset"
 truncate -s 1000 "$DATA/unet3d/train/img_06_of_16.npz"

@@ -1,8 +1,9 @@
 /* The sequential writer on file:// and direct://: files of every awkward size (empty, one byte,
  * around a block, several blocks and a tail) come back byte for byte, from write(), from
  * write_random() (checked against mlps_fill_random_at) and from both mixed, at depth 1 and 8; the
- * sink adapter; one latency per request; abort and atomic publication; refused block sizes; and a
- * write failure (the file size limit) reported once and repeated, with the file discarded. */
+ * sink adapter; one latency per request; abort and atomic publication; refused block sizes; a
+ * write failure (the file size limit) reported once and repeated, with the file discarded; and
+ * release, which hands the complete file over unpublished, or after a failure nothing. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -265,6 +266,26 @@ static void test_atomic_writes_publish_only_at_close(void **state)
     assert_int_equal(leftovers, 0);
 }
 
+static void test_release_hands_over_the_open_file_unpublished(void **state)
+{
+    fixture *f = *state;
+    if (!f->store)
+        skip();
+    size_t n = 3 * f->block + 17;
+    reserve(f, n);
+    mlps_fill_random_at(f->expected, n, SEED, STREAM, 0);
+    mlps_seqwriter *w = open_writer(f, "held.bin", MLPS_OPEN_ATOMIC, 2);
+    mlps_error err = {0};
+    assert_int_equal(mlps_seqwriter_write_random(w, n, SEED, STREAM, 0, &err), 0);
+    mlps_file *file = NULL;
+    assert_int_equal(mlps_seqwriter_release(w, &file, &err), 0);
+    assert_non_null(file);
+    assert_int_equal(mlps_file_size(file), n);
+    assert_false(exists(f, "held.bin"));
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    expect_file(f, "held.bin", n);
+}
+
 static void test_block_sizes_off_the_alignment_are_refused(void **state)
 {
     fixture *f = *state;
@@ -313,12 +334,10 @@ static void test_a_depth_of_zero_is_refused_before_creating_the_file(void **stat
     assert_false(exists(f, "x.bin"));
 }
 
-/* The file size limit turns a write past it into EFBIG: a failure the tests can cause. */
-static void test_a_failed_write_is_reported_repeated_and_discarded(void **state)
+/* The file size limit turns a write past it into EFBIG: a failure the tests can cause. Closing or
+ * releasing the writer afterwards repeats it and discards the file. */
+static void fail_a_write(fixture *f, bool release)
 {
-    fixture *f = *state;
-    if (!f->store)
-        skip();
     struct rlimit saved;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
     void (*saved_handler)(int) = signal(SIGXFSZ, SIG_IGN);
@@ -332,7 +351,13 @@ static void test_a_failed_write_is_reported_repeated_and_discarded(void **state)
         rc = mlps_seqwriter_write_random(w, f->block, SEED, STREAM, i * f->block, &err);
     if (rc == 0)
         rc = mlps_seqwriter_close(w, &err);
-    else {
+    else if (release) {
+        mlps_file *file = (mlps_file *)0x1;
+        mlps_error releasing = {0};
+        assert_int_equal(mlps_seqwriter_release(w, &file, &releasing), rc);
+        assert_null(file);
+        assert_string_equal(releasing.message, err.message);
+    } else {
         mlps_error again = {0};
         assert_int_equal(mlps_seqwriter_write(w, "x", 1, &again), rc);
         assert_string_equal(again.message, err.message);
@@ -349,6 +374,22 @@ static void test_a_failed_write_is_reported_repeated_and_discarded(void **state)
              2 * f->block, f->block, strerror(EFBIG));
     assert_string_equal(err.message, expected);
     assert_false(exists(f, "big.bin"));
+}
+
+static void test_a_failed_write_is_reported_repeated_and_discarded(void **state)
+{
+    fixture *f = *state;
+    if (!f->store)
+        skip();
+    fail_a_write(f, false);
+}
+
+static void test_releasing_after_a_failed_write_hands_over_nothing(void **state)
+{
+    fixture *f = *state;
+    if (!f->store)
+        skip();
+    fail_a_write(f, true);
 }
 
 static void test_null_accepts_a_large_atomic_file(void **state)
@@ -390,6 +431,8 @@ int main(void)
         FILE_CASE(test_any_block_size_suits_buffered_files),
         FILE_CASE(test_a_depth_of_zero_is_refused_before_creating_the_file),
         BOTH(test_a_failed_write_is_reported_repeated_and_discarded),
+        BOTH(test_release_hands_over_the_open_file_unpublished),
+        BOTH(test_releasing_after_a_failed_write_hands_over_nothing),
         cmocka_unit_test(test_null_accepts_a_large_atomic_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
