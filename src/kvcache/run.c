@@ -5,6 +5,7 @@
 #include "kvcache/run.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,10 @@ static void remove_temporary_dir(const char *path)
 
 int mlps_kv_run(const mlps_kv_run_params *params, mlps_error *err)
 {
+    /* CPU-tier copies and I/O buffers are megabytes each and come and go on many threads: kept
+     * in mmap'd blocks they return to the system when freed, instead of piling up in per-thread
+     * heaps (which once doubled the resident size over the CPU tier's limit). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     const mlps_kv_options *o = params->options;
     mlps_kv_run_result result;
     mlps_kv_run_result_init(&result);

@@ -67,9 +67,14 @@ typedef struct request_tally {
     double decode_s;
 } request_tally;
 
+/* Each operation checks first whether the run has stopped: a request in flight at the end of the
+ * window gives up between operations (it is not counted as completed), so the run ends within
+ * one operation of its duration instead of finishing every request's remaining reads. */
 static bool cache_read(mlps_kv_run_state *run, const char *key, mlps_kv_phase phase,
                        mlps_kv_read_type type, request_tally *t, mlps_kv_op_result *res)
 {
+    if (atomic_load(&run->stop))
+        return false;
     mlps_error err = {0};
     if (mlps_kv_cache_access(run->cache, key, phase, type, res, &err) < 0) {
         mlps_kv_run_fail(run, &err);
@@ -86,6 +91,8 @@ static bool cache_read(mlps_kv_run_state *run, const char *key, mlps_kv_phase ph
 static bool cache_write(mlps_kv_run_state *run, const char *key, uint64_t tokens, mlps_kv_phase phase,
                         request_tally *t, mlps_kv_op_result *res)
 {
+    if (atomic_load(&run->stop))
+        return false;
     mlps_error err = {0};
     if (mlps_kv_cache_allocate(run->cache, key, tokens, phase, res, &err) < 0) {
         mlps_kv_run_fail(run, &err);
@@ -268,6 +275,8 @@ void mlps_kv_run_request(mlps_kv_run_state *run, mlps_kv_request *rq, mlps_rng *
         !decode_step(run, rq, rng, decode_type, &t))
         return;
 
+    if (atomic_load(&run->stop))
+        return; /* stopped after its last operation: not completed */
     double generation_s = (double)rq->generate_tokens * generation_seconds_per_token[o->generation_mode];
     if (generation_s > 0 &&
         !mlps_kv_run_sleep_until(run, mlps_monotonic_ns() + (uint64_t)llround(generation_s * 1e9)))
