@@ -140,21 +140,28 @@ static char *readable_file(const char *dir, const char *relative)
     return NULL;
 }
 
+/* Cuts the last component off dir ("/a/b" -> "/a", "/a" -> "/"); false when there is none. */
+static bool to_parent(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    if (!slash || strcmp(dir, "/") == 0)
+        return false;
+    slash[slash == dir] = '\0';
+    return true;
+}
+
 char *mlps_dotenv_find(const char *start_dir, const char *exe_dir)
 {
     char *found = readable_file(start_dir, ".env");
-    if (!found && exe_dir)
-        found = readable_file(exe_dir, "../.env");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", start_dir);
-    while (!found && strcmp(dir, "/") != 0 && strchr(dir, '/')) {
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        found = readable_file(dir, ".env");
+    if (!found && exe_dir) {
+        snprintf(dir, sizeof dir, "%s", exe_dir);
+        if (to_parent(dir))
+            found = readable_file(dir, ".env");
     }
+    snprintf(dir, sizeof dir, "%s", start_dir);
+    while (!found && to_parent(dir))
+        found = readable_file(dir, ".env");
     return found;
 }
 
