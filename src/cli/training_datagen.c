@@ -87,7 +87,7 @@ const mlps_command mlps_training_datagen_command = {
         "sizes of DLIO's datagen. Process r writes files r, r+N, r+2N ... Each file appears under\n"
         "its name only when complete; running datagen again writes only the missing files.",
     .tables = {&mlps_training_model_flag, &datagen_table, &mlps_training_data_dir_flag,
-               &mlps_shared_flags, &mlps_mpi_flags, NULL},
+               &mlps_object_flags, &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_datagen,
     .check = check_datagen,
     .process_count = datagen_process_count,

@@ -145,8 +145,8 @@ const mlps_command mlps_training_run_command = {
         "accelerator's compute time, a barrier per step. Reports accelerator utilisation (AU)\n"
         "and throughput per epoch with DLIO's keys in summary.json.",
     .tables = {&mlps_training_model_flag, &mlps_training_accelerator_flag, &run_table,
-               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_shared_flags,
-               &mlps_mpi_flags, NULL},
+               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_object_flags,
+               &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_training,
     .check = check_run,
     .process_count = run_process_count,
