@@ -18,6 +18,7 @@
 #include "core/comm.h"
 #include "core/session.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 
 static const char *const models[] = {"llama3-8b", "llama3-70b", "llama3-405b", "llama3-1t", NULL};
 
@@ -271,7 +272,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
     int rc = check_folders(args, err);
     mlps_checkpoint_workload workload;
     if (!rc && !(rc = load_workload(args, true, &workload, err))) {
-        rc = check_storage_before_launch(args, &workload, err);
+        rc = mlps_storage_check_config(workload.config, workload.checkpoint.folder, err);
+        if (!rc)
+            rc = check_storage_before_launch(args, &workload, err);
         mlps_checkpoint_workload_free(&workload);
     }
     return rc;

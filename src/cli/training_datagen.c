@@ -3,6 +3,7 @@
 
 #include "cli/training_common.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 #include "training/datagen.h"
 
 static const mlps_arg datagen_flags[] = {
@@ -30,6 +31,8 @@ static int check_datagen(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
+    if (!rc)
+        rc = mlps_storage_check_config(workload.config, workload.dataset.data_folder, err);
     mlps_workload_free(&workload);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "cli/training_common.h"
 #include "core/clock.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 #include "training/run.h"
 #include "training/run_output.h"
 
@@ -58,6 +59,8 @@ static int check_run(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
+    if (!rc)
+        rc = mlps_storage_check_config(workload.config, workload.dataset.data_folder, err);
     if (!rc && workload.workflow.checkpoint)
         rc = mlps_fail_usage(err, -ENOTSUP,
                              "workflow.checkpoint=true: checkpoints during training are not "

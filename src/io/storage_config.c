@@ -105,3 +105,17 @@ int mlps_storage_folder_uri(const mlps_config *cfg, const char *key, const char 
     }
     return 0;
 }
+
+int mlps_storage_check_config(const mlps_config *cfg, const char *uri, mlps_error *err)
+{
+    if (strncmp(uri, "s3://", 5) != 0)
+        return 0;
+    mlps_store_options options;
+    mlps_store *store = NULL;
+    int rc = mlps_storage_options_read(cfg, 0, &options, err);
+    if (rc == 0)
+        rc = mlps_store_open(uri, &options, &store, err);
+    if (store)
+        mlps_store_close(store);
+    return rc;
+}

@@ -26,4 +26,9 @@ int mlps_storage_options_read(const mlps_config *cfg, uint32_t rank, mlps_store_
 int mlps_storage_folder_uri(const mlps_config *cfg, const char *key, const char *folder,
                             char **out, mlps_error *err);
 
+/* For the checks before a job starts: when uri is s3://, opens and closes its store with cfg's
+ * options, which reads the whole S3 configuration (variables, .env, endpoints) without a
+ * request, so a bad setting is one usage error before any results directory exists. */
+int mlps_storage_check_config(const mlps_config *cfg, const char *uri, mlps_error *err);
+
 #endif
