@@ -6,8 +6,9 @@
  *   direct:///abs/path   O_DIRECT: buffer address, offset and length must be multiples of
  *                        mlps_store_alignment(); misaligned requests are rejected before submission
  *   null://              moves no bytes (measures mlps's own ceiling)
- *   s3://bucket/prefix   objects in an S3-compatible store (s3.c; endpoint, region and
- *                        credentials from AWS_* variables): writes must go front to back, and an
+ *   s3://bucket/prefix   objects in an S3-compatible store (s3.c; endpoints, region and
+ *                        credentials from AWS_* and S3_* variables or a .env file, see
+ *                        s3_config.c): writes must go front to back, and an
  *                        object opens for reading or for writing, not both
  *   /abs/path or rel/path  a bare path means file:// (a relative one is taken from the working dir)
  *
