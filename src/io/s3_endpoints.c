@@ -10,6 +10,7 @@
  * endpoints must front the same storage: nothing is replicated, so what one rank wrote through
  * one endpoint is read back through whichever endpoint the reader is given. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@ static int add_endpoint(mlps_s3_config *config, const char *uri, size_t len, con
         len--;
     if (len == 0)
         return 0;
-    if (!(len > 7 && strncmp(uri, "http://", 7) == 0) && !(len > 8 && strncmp(uri, "https://", 8) == 0))
+    bool http = len > 7 && strncmp(uri, "http://", 7) == 0;
+    bool https = len > 8 && strncmp(uri, "https://", 8) == 0;
+    if (!http && !https)
         return mlps_fail_usage(err, -EINVAL, "%s: endpoint '%.*s' must start with http:// or "
                                "https:// and name a host", source, (int)len, uri);
     if (config->endpoint_count >= MAX_ENDPOINTS)

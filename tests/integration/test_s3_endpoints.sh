@@ -117,8 +117,8 @@ expect_stderr_lacks workload-secret-91
 case_begin "malformed endpoint settings and a missing BUCKET are usage errors"
 # From a directory without a .env (which would name S3_ENDPOINT_URIS, first in precedence).
 cd "$SCRATCH"
-BUCKET=bench AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s S3_ENDPOINT_TEMPLATE="http://h{8...1}:9000" \
-    expect_exit 2 mlps training datagen -m unet3d -np 1 --object -dd data "${DATA[@]}" \
+BUCKET=bench AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s \
+    S3_ENDPOINT_TEMPLATE="http://h{8...1}:9000" expect_exit 2 mlps training datagen -m unet3d -np 1 --object -dd data "${DATA[@]}" \
     -rd "$RESULTS/bad"
 expect_one_error "S3_ENDPOINT_TEMPLATE='http://h{8...1}:9000'" "{N...M}"
 BUCKET=bench AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s S3_ENDPOINT_URIS="$A" \
@@ -144,7 +144,11 @@ S3_ENDPOINT_URIS="$ONE,$TWO" expect_exit 0 mlps checkpointing run -m llama3-8b -
     model.transformer.vocab_size=1024 model.transformer.ffn_hidden_size=512 \
     checkpoint.time_between_checkpoints=0 -rd "$RESULTS" "${MPI[@]}"
 STEP=ckpt/llama3-8b/global_epoch1_step1
-keys() { (cd "$1/bench/$STEP" && find . -name '*._S3rver_object' | sed 's|^\./||; s/\._S3rver_object$//' | sort | tr '\n' ' '); }
+# keys DIR: the checkpoint's keys behind the server keeping DIR, on one line.
+keys() {
+    (cd "$1/bench/$STEP" && find . -name '*._S3rver_object' |
+        sed 's|^\./||; s/\._S3rver_object$//' | sort | tr '\n' ' ')
+}
 expect_eq "$(keys "$SCRATCH/one")" \
     "mlps_checkpoint_complete.json zero_pp_rank_0_mp_rank_0_model_states.pt zero_pp_rank_0_mp_rank_0_optim_states.pt " \
     "the objects behind endpoint 0 (rank 0's)"
