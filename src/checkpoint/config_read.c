@@ -3,6 +3,7 @@
  * naming the key in every message. The checks that need the process count live with the model
  * (mlps_checkpoint_params_check). */
 #include "checkpoint/config.h"
+#include "io/storage_config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -165,7 +166,17 @@ static int read_settings(const mlps_config *cfg, mlps_checkpoint_workload *w, ml
     c->folder = folder_of(cfg, w->storage.type_name);
     if (!c->folder)
         return mlps_fail(err, -ENOMEM, "out of memory reading checkpoint.checkpoint_folder");
-    return 0;
+    /* storage.storage_type s3: a path is a key prefix in the bucket of storage.storage_root */
+    char *uri = NULL;
+    mlps_store_options checked;
+    rc = mlps_storage_options_read(cfg, 0, &checked, err);
+    if (rc == 0)
+        rc = mlps_storage_folder_uri(cfg, "checkpoint.checkpoint_folder", c->folder, &uri, err);
+    if (rc == 0) {
+        free((void *)c->folder);
+        c->folder = uri;
+    }
+    return rc;
 }
 
 static void read_outputs(const mlps_config *cfg, mlps_checkpoint_workload *w)

@@ -14,6 +14,7 @@
 #include "core/progress.h"
 #include "core/units.h"
 #include "io/s3.h"
+#include "io/storage_config.h"
 
 typedef struct checkpointer {
     mlps_progress progress; /* rank 0's own bytes over the phase */
@@ -231,7 +232,11 @@ static int load_phase(checkpointer *c, mlps_error *err)
 static int open_folder(checkpointer *c, mlps_error *err)
 {
     const char *folder = c->workload->checkpoint.folder;
-    int rc = mlps_store_open(folder, NULL, &c->store, err);
+    mlps_store_options options;
+    int rc = mlps_storage_options_read(c->workload->config, (uint32_t)c->comm->rank, &options,
+                                       err);
+    if (!rc)
+        rc = mlps_store_open(folder, &options, &c->store, err);
     if (!rc && c->comm->rank == 0 && c->result->save.count > 0)
         rc = mlps_store_mkdirs(c->store, "", err);
     if (rc)
@@ -284,6 +289,8 @@ static int reduce(checkpointer *c, mlps_error *err)
         rc = mlps_comm_sum_u64(c->comm, &retries, 1, err);
     c->result->s3_retries = retries;
     c->result->folder_on_s3 = strcmp(mlps_store_scheme(c->store), "s3") == 0;
+    if (!rc && c->result->folder_on_s3)
+        rc = mlps_store_s3_endpoints_gather(c->comm, c->store, &c->result->s3_endpoints, err);
     return rc;
 }
 
@@ -317,5 +324,6 @@ void mlps_checkpoint_result_free(mlps_checkpoint_result *result)
 {
     phase_free(&result->save);
     phase_free(&result->load);
+    json_decref(result->s3_endpoints);
     memset(result, 0, sizeof *result);
 }

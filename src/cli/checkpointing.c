@@ -18,6 +18,7 @@
 #include "core/comm.h"
 #include "core/session.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 
 static const char *const models[] = {"llama3-8b", "llama3-70b", "llama3-405b", "llama3-1t", NULL};
 
@@ -84,9 +85,27 @@ static int overrides_of(const mlps_args *args, bool with_run_flags, char ***out,
                      mlps_args_int(args, "num_checkpoints_read")) < 0)
             list[n - 1] = NULL;
     }
+    char **object = NULL;
+    size_t object_count = 0;
+    int rc = mlps_object_overrides(args, &object, &object_count, err);
+    char **grown = rc ? NULL : realloc(list, (n + object_count + 1) * sizeof *list);
+    if (grown) {
+        list = grown;
+        for (size_t i = 0; i < object_count; i++, n++)
+            list[n] = object[i], object[i] = NULL;
+    } else if (!rc) {
+        rc = mlps_fail(err, -ENOMEM, "out of memory");
+    }
+    mlps_object_overrides_free(object, object_count);
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(list[i]);
+        free(list);
+        list = NULL, n = 0;
+    }
     *out = list;
     *count = n;
-    return 0;
+    return rc;
 }
 
 static void free_overrides(char **list, size_t count)
@@ -253,7 +272,9 @@ static int check_run(const mlps_args *args, mlps_error *err)
     int rc = check_folders(args, err);
     mlps_checkpoint_workload workload;
     if (!rc && !(rc = load_workload(args, true, &workload, err))) {
-        rc = check_storage_before_launch(args, &workload, err);
+        rc = mlps_storage_check_config(workload.config, workload.checkpoint.folder, err);
+        if (!rc)
+            rc = check_storage_before_launch(args, &workload, err);
         mlps_checkpoint_workload_free(&workload);
     }
     return rc;
@@ -322,7 +343,7 @@ static const mlps_command datasize_command = {
     .description = "Prints what each rank writes per checkpoint (files and bytes), the totals in\n"
                    "bytes, GiB and GB, and whether the checkpoint per host is under 3x its memory\n"
                    "(then caches must be dropped between writing and reading, and how).",
-    .tables = {&common_table, &mlps_shared_flags, &mlps_mpi_flags, NULL},
+    .tables = {&common_table, &mlps_object_flags, &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_datasize,
 };
 
@@ -335,7 +356,8 @@ static const mlps_command run_command = {
         "file; each checkpoint is timed from a common start to the end of the slowest process.\n"
         "Then the first R checkpoints are read back with the page cache bypassed. Memory per\n"
         "process is bounded (4 x 32 MiB write, 4 x 128 MiB read buffers) whatever the size.",
-    .tables = {&common_table, &run_table, &mlps_shared_flags, &mlps_mpi_flags, NULL},
+    .tables = {&common_table, &run_table, &mlps_object_flags, &mlps_shared_flags,
+               &mlps_mpi_flags, NULL},
     .run = run_checkpointing,
     .check = check_run,
     .process_count = process_count,

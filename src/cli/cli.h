@@ -50,6 +50,14 @@ int mlps_cli_main(int argc, char **argv);
 /* Shared flag tables (common.c) that commands list in their `tables`. */
 extern const mlps_arg_table mlps_shared_flags;
 extern const mlps_arg_table mlps_mpi_flags;
+extern const mlps_arg_table mlps_object_flags; /* --object */
+
+/* With --object, the workload overrides it implies (storage.storage_type=s3,
+ * storage.storage_root=$BUCKET from the environment or .env), each only when -p does not set
+ * the key; none without --object. A missing BUCKET is a usage error. *list is NULL-terminated;
+ * free with mlps_object_overrides_free. */
+int mlps_object_overrides(const mlps_args *args, char ***list, size_t *count, mlps_error *err);
+void mlps_object_overrides_free(char **list, size_t count);
 
 /* Applies what every command does with the shared flags: log level from --debug/--verbose. */
 void mlps_apply_logging_flags(const mlps_args *args);

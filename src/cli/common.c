@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "io/dotenv.h"
 
 static const char *const mpi_binaries[] = {"mpirun", "mpiexec", NULL};
 
@@ -41,7 +42,15 @@ static const mlps_arg mpi_flags[] = {
      .help = "extra arguments for mpirun, passed verbatim; repeatable"},
 };
 
+static const mlps_arg object_flags[] = {
+    {.name = "object", .kind = MLPS_ARG_FLAG,
+     .help = "object storage: the folder becomes a key prefix in the bucket named by BUCKET "
+             "(sets storage.storage_type=s3, storage.storage_root=$BUCKET); BUCKET and the "
+             "AWS_* settings come from the environment or a .env file"},
+};
+
 const mlps_arg_table mlps_shared_flags = MLPS_ARG_TABLE("Shared options", shared_flags);
+const mlps_arg_table mlps_object_flags = MLPS_ARG_TABLE("Storage", object_flags);
 const mlps_arg_table mlps_mpi_flags = MLPS_ARG_TABLE("MPI options", mpi_flags);
 
 void mlps_apply_logging_flags(const mlps_args *args)
@@ -154,4 +163,63 @@ int mlps_end_session(const mlps_invocation *inv, mlps_session *session, const ml
     if (end_rc && err)
         *err = end_err;
     return end_rc;
+}
+
+/* Whether -p already sets key ("key=..."): the user's value wins over what --object implies. */
+static bool params_set(const mlps_args *args, const char *key)
+{
+    json_t *params = mlps_args_list(args, "params");
+    size_t len = strlen(key);
+    for (size_t i = 0; i < json_array_size(params); i++) {
+        const char *param = json_string_value(json_array_get(params, i));
+        if (param && strncmp(param, key, len) == 0 && param[len] == '=')
+            return true;
+    }
+    return false;
+}
+
+static int append_override(char ***list, size_t *count, const char *key, const char *value,
+                           mlps_error *err)
+{
+    char **grown = realloc(*list, (*count + 2) * sizeof *grown);
+    if (!grown)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    *list = grown;
+    if (asprintf(&grown[*count], "%s=%s", key, value) < 0)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    grown[++*count] = NULL;
+    return 0;
+}
+
+int mlps_object_overrides(const mlps_args *args, char ***list, size_t *count, mlps_error *err)
+{
+    *list = NULL;
+    *count = 0;
+    if (!mlps_args_flag(args, "object"))
+        return 0;
+    mlps_dotenv env;
+    int rc = mlps_dotenv_load(&env, err);
+    if (rc)
+        return rc;
+    const char *bucket = mlps_dotenv_get(&env, "BUCKET");
+    if (!bucket || !bucket[0])
+        rc = mlps_fail_usage(err, -EINVAL, "--object needs the bucket's name in BUCKET, set in "
+                             "the environment or a .env file (%s)",
+                             env.path ? env.path : "none found in the working directory, next "
+                                                   "to mlps or above the working directory");
+    if (!rc && !params_set(args, "storage.storage_type"))
+        rc = append_override(list, count, "storage.storage_type", "s3", err);
+    if (!rc && !params_set(args, "storage.storage_root"))
+        rc = append_override(list, count, "storage.storage_root", bucket, err);
+    if (rc == 0 && env.path)
+        mlps_verbose("--object: settings from %s and the environment", env.path);
+    mlps_dotenv_free(&env);
+    return rc;
+}
+
+void mlps_object_overrides_free(char **list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(list[i]);
+    free(list);
 }

@@ -69,20 +69,30 @@ int mlps_training_load_workload(const mlps_args *args, const char *accelerator,
 {
     const char *model = mlps_args_string(args, "model");
     json_t *params = mlps_args_list(args, "params");
+    char **object = NULL;
+    size_t object_count = 0;
+    int rc = mlps_object_overrides(args, &object, &object_count, err);
+    if (rc)
+        return rc;
     size_t count = json_array_size(params);
-    const char **overrides = calloc(count + 1, sizeof *overrides);
-    if (!overrides)
+    const char **overrides = calloc(count + object_count + 1, sizeof *overrides);
+    if (!overrides) {
+        mlps_object_overrides_free(object, object_count);
         return mlps_fail(err, -ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < count; i++)
         overrides[i] = json_string_value(json_array_get(params, i));
+    for (size_t i = 0; i < object_count; i++)
+        overrides[count++] = object[i];
     char *data_folder = data_folder_override(args, model);
     if (data_folder)
         overrides[count++] = data_folder;
     mlps_workload_source source = {.model = model, .accelerator = accelerator,
                                    .overrides = overrides, .override_count = count};
-    int rc = mlps_workload_load(&source, out, err);
+    rc = mlps_workload_load(&source, out, err);
     free(data_folder);
     free(overrides);
+    mlps_object_overrides_free(object, object_count);
     return rc;
 }
 

@@ -23,6 +23,7 @@ const mlps_command mlps_training_configview_command = {
     .description = "Prints the configuration of the workload for -m and -g with the -p overrides\n"
                    "and --data-dir applied: every key, defaults included, as YAML.",
     .tables = {&mlps_training_model_flag, &mlps_training_accelerator_flag,
-               &mlps_training_data_dir_flag, &mlps_shared_flags, NULL},
+               &mlps_training_data_dir_flag, &mlps_object_flags,
+               &mlps_shared_flags, NULL},
     .run = run_configview,
 };

@@ -3,6 +3,7 @@
 
 #include "cli/training_common.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 #include "training/datagen.h"
 
 static const mlps_arg datagen_flags[] = {
@@ -30,6 +31,8 @@ static int check_datagen(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
+    if (!rc)
+        rc = mlps_storage_check_config(workload.config, workload.dataset.data_folder, err);
     mlps_workload_free(&workload);
     return rc;
 }
@@ -87,7 +90,7 @@ const mlps_command mlps_training_datagen_command = {
         "sizes of DLIO's datagen. Process r writes files r, r+N, r+2N ... Each file appears under\n"
         "its name only when complete; running datagen again writes only the missing files.",
     .tables = {&mlps_training_model_flag, &datagen_table, &mlps_training_data_dir_flag,
-               &mlps_shared_flags, &mlps_mpi_flags, NULL},
+               &mlps_object_flags, &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_datagen,
     .check = check_datagen,
     .process_count = datagen_process_count,

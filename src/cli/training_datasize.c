@@ -103,7 +103,7 @@ const mlps_command mlps_training_datasize_command = {
         "rules require. Prints the file count, the size in GiB and GB, which rule decided, and\n"
         "the `mlps training datagen` command that writes it.",
     .tables = {&mlps_training_model_flag, &mlps_training_accelerator_flag, &datasize_table,
-               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_shared_flags,
-               &mlps_mpi_flags, NULL},
+               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_object_flags,
+               &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_datasize,
 };

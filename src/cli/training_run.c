@@ -8,6 +8,7 @@
 #include "cli/training_common.h"
 #include "core/clock.h"
 #include "core/units.h"
+#include "io/storage_config.h"
 #include "training/run.h"
 #include "training/run_output.h"
 #include "training/train_ckpt.h"
@@ -78,6 +79,8 @@ static int check_run(const mlps_args *args, mlps_error *err)
         return rc;
     const mlps_format *format;
     rc = mlps_workload_require_format(&workload, &format, err);
+    if (!rc)
+        rc = mlps_storage_check_config(workload.config, workload.dataset.data_folder, err);
     mlps_train_ckpt_schedule checkpoints;
     if (!rc)
         rc = mlps_train_ckpt_schedule_init(&workload, &checkpoints, err);
@@ -167,8 +170,8 @@ const mlps_command mlps_training_run_command = {
         "accelerator's compute time, a barrier per step. Reports accelerator utilisation (AU)\n"
         "and throughput per epoch with DLIO's keys in summary.json.",
     .tables = {&mlps_training_model_flag, &mlps_training_accelerator_flag, &run_table,
-               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_shared_flags,
-               &mlps_mpi_flags, NULL},
+               &mlps_training_memory_flags, &mlps_training_data_dir_flag, &mlps_object_flags,
+               &mlps_shared_flags, &mlps_mpi_flags, NULL},
     .run = run_training,
     .check = check_run,
     .process_count = run_process_count,

@@ -58,6 +58,7 @@ static void s3_store_close(mlps_store *store)
     free(s3->handles.idle);
     pthread_mutex_destroy(&s3->handles.lock);
     mlps_s3_config_free(&s3->config);
+    free((void *)s3->in_flight);
     free(s3->bucket);
     free(s3->prefix);
     free(s3);
@@ -80,7 +81,9 @@ static int s3_store_open(mlps_store *store, mlps_error *err)
     store->impl = s3;
     int rc = split_root(store, s3, err);
     if (rc == 0)
-        rc = mlps_s3_config_load(&s3->config, err);
+        rc = mlps_s3_config_load(&s3->config, &store->options, err);
+    if (rc == 0 && !(s3->in_flight = calloc(s3->config.endpoint_count, sizeof *s3->in_flight)))
+        rc = mlps_fail(err, -ENOMEM, "open store %s: out of memory", store->uri);
     if (rc < 0)
         s3_store_close(store);
     return rc;
@@ -91,6 +94,53 @@ uint64_t mlps_store_s3_retries(const mlps_store *store)
     if (strcmp(mlps_store_scheme(store), "s3") != 0)
         return 0;
     return atomic_load(&mlps_s3_of(store)->retries);
+}
+
+const char *mlps_store_s3_endpoint(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return NULL;
+    return mlps_s3_of(store)->config.endpoint;
+}
+
+size_t mlps_store_s3_endpoint_count(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return 0;
+    return mlps_s3_of(store)->config.endpoint_count;
+}
+
+const char *mlps_store_s3_balance(const mlps_store *store)
+{
+    static const char *const names[] = {"rank", "round_robin", "least_connections"};
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return NULL;
+    return names[mlps_s3_of(store)->config.balance];
+}
+
+size_t mlps_s3_endpoint_pick(mlps_s3_store *s3)
+{
+    const mlps_s3_config *config = &s3->config;
+    size_t n = config->endpoint_count, chosen = config->rank % n;
+    if (config->balance == MLPS_S3_BALANCE_ROUND_ROBIN) {
+        chosen = (size_t)(atomic_fetch_add(&s3->next_endpoint, 1) % n);
+    } else if (config->balance == MLPS_S3_BALANCE_LEAST_CONNECTIONS) {
+        /* start the scan at the rank's endpoint so idle ranks do not all pile onto the first */
+        uint32_t fewest = UINT32_MAX;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (config->rank + k) % n;
+            uint32_t busy = atomic_load(&s3->in_flight[i]);
+            if (busy < fewest)
+                fewest = busy, chosen = i;
+        }
+    }
+    atomic_fetch_add(&s3->in_flight[chosen], 1);
+    return chosen;
+}
+
+void mlps_s3_endpoint_done(mlps_s3_store *s3, size_t index)
+{
+    atomic_fetch_sub(&s3->in_flight[index], 1);
 }
 
 const char *mlps_s3_key_of(const mlps_path *path)

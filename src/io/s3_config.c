@@ -1,5 +1,8 @@
-/* Configuration of the s3:// backend, read from the environment as the AWS tools read it:
+/* Configuration of the s3:// backend, read from the environment as the AWS tools read it, or for
+ * a variable the environment does not set, from the .env file (dotenv.h); the workload's
+ * storage.storage_options, passed in the store's options, take precedence over both:
  *   AWS_ENDPOINT_URL       http(s)://host[:port]; default https://s3.<region>.amazonaws.com
+ *                          (several endpoints: S3_ENDPOINT_URIS ..., see s3_endpoints.c)
  *   AWS_REGION             default us-east-1 (AWS_DEFAULT_REGION is taken too)
  *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   required; never printed
  *   AWS_CA_BUNDLE          CA certificates for HTTPS
@@ -15,16 +18,16 @@
 
 #include "io/s3_internal.h"
 
-static const char *env_or(const char *name, const char *fallback)
+static const char *env_or(const mlps_dotenv *env, const char *name, const char *fallback)
 {
-    const char *value = getenv(name);
+    const char *value = mlps_dotenv_get(env, name);
     return value && value[0] ? value : fallback;
 }
 
-static int parse_unsigned(const char *name, uint64_t min, uint64_t max, uint64_t fallback,
-                          uint64_t *out, mlps_error *err)
+static int parse_unsigned(const mlps_dotenv *env, const char *name, uint64_t min, uint64_t max,
+                          uint64_t fallback, uint64_t *out, mlps_error *err)
 {
-    const char *text = env_or(name, NULL);
+    const char *text = env_or(env, name, NULL);
     *out = fallback;
     if (!text)
         return 0;
@@ -45,9 +48,14 @@ static bool is_true(const char *text)
                     strcmp(text, "yes") == 0);
 }
 
-static int load_addressing(mlps_s3_config *config, mlps_error *err)
+static int load_addressing(mlps_s3_config *config, const mlps_store_options *opts,
+                           const mlps_dotenv *env, mlps_error *err)
 {
-    const char *style = env_or("MLPS_S3_ADDRESSING", "path");
+    if (opts && opts->s3_force_path_style) {
+        config->virtual_host = opts->s3_force_path_style < 0;
+        return 0;
+    }
+    const char *style = env_or(env, "MLPS_S3_ADDRESSING", "path");
     if (strcmp(style, "path") != 0 && strcmp(style, "virtual") != 0)
         return mlps_fail_usage(err, -EINVAL,
                                "MLPS_S3_ADDRESSING='%s' must be 'path' or 'virtual'", style);
@@ -55,34 +63,15 @@ static int load_addressing(mlps_s3_config *config, mlps_error *err)
     return 0;
 }
 
-static int load_endpoint(mlps_s3_config *config, mlps_error *err)
+static int load_credentials(mlps_s3_config *config, const mlps_dotenv *env, mlps_error *err)
 {
-    const char *endpoint = env_or("AWS_ENDPOINT_URL", NULL);
-    if (endpoint && strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
-        return mlps_fail_usage(err, -EINVAL,
-                               "AWS_ENDPOINT_URL='%s' must start with http:// or https://",
-                               endpoint);
-    if (endpoint) {
-        config->endpoint = strdup(endpoint);
-    } else if (asprintf(&config->endpoint, "https://s3.%s.amazonaws.com", config->region) < 0) {
-        config->endpoint = NULL;
-    }
-    if (!config->endpoint)
-        return mlps_fail(err, -ENOMEM, "s3: out of memory reading AWS_ENDPOINT_URL");
-    size_t n = strlen(config->endpoint);
-    while (n > 0 && config->endpoint[n - 1] == '/')
-        config->endpoint[--n] = '\0';
-    return 0;
-}
-
-static int load_credentials(mlps_s3_config *config, mlps_error *err)
-{
-    const char *key = env_or("AWS_ACCESS_KEY_ID", NULL);
-    const char *secret = env_or("AWS_SECRET_ACCESS_KEY", NULL);
+    const char *key = env_or(env, "AWS_ACCESS_KEY_ID", NULL);
+    const char *secret = env_or(env, "AWS_SECRET_ACCESS_KEY", NULL);
     if (!key || !secret)
         return mlps_fail_usage(err, -EINVAL,
                                "s3:// needs credentials: set AWS_ACCESS_KEY_ID and "
-                               "AWS_SECRET_ACCESS_KEY (missing: %s)",
+                               "AWS_SECRET_ACCESS_KEY in the environment or a .env file "
+                               "(missing: %s)",
                                !key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
     if (asprintf(&config->credentials, "%s:%s", key, secret) < 0) {
         config->credentials = NULL;
@@ -91,13 +80,22 @@ static int load_credentials(mlps_s3_config *config, mlps_error *err)
     return 0;
 }
 
-static int load_limits(mlps_s3_config *config, mlps_error *err)
+static int load_limits(mlps_s3_config *config, const mlps_store_options *opts,
+                       const mlps_dotenv *env, mlps_error *err)
 {
     uint64_t attempts = 0;
-    int rc = parse_unsigned("MLPS_S3_MAX_ATTEMPTS", 1, 100, MLPS_S3_DEFAULT_MAX_ATTEMPTS,
+    int rc = 0;
+    if (opts && opts->s3_max_attempts) {
+        attempts = opts->s3_max_attempts;
+        if (attempts > 100)
+            rc = mlps_fail_usage(err, -EINVAL, "storage.storage_options.s3_max_attempts=%u must "
+                                 "be a whole number in 1..100", opts->s3_max_attempts);
+    } else {
+        rc = parse_unsigned(env, "MLPS_S3_MAX_ATTEMPTS", 1, 100, MLPS_S3_DEFAULT_MAX_ATTEMPTS,
                             &attempts, err);
+    }
     if (rc == 0)
-        rc = parse_unsigned("MLPS_S3_PART_SIZE", MLPS_S3_MIN_PART_SIZE, 5ull << 30,
+        rc = parse_unsigned(env, "MLPS_S3_PART_SIZE", MLPS_S3_MIN_PART_SIZE, 5ull << 30,
                             MLPS_S3_DEFAULT_PART_SIZE, &config->part_size, err);
     config->max_attempts = (unsigned)attempts;
     config->backoff_base_ns = 100000000ull;  /* 100 ms */
@@ -105,30 +103,43 @@ static int load_limits(mlps_s3_config *config, mlps_error *err)
     return rc;
 }
 
-int mlps_s3_config_load(mlps_s3_config *config, mlps_error *err)
+static int load_settings(mlps_s3_config *config, const mlps_store_options *opts,
+                         const mlps_dotenv *env, mlps_error *err)
 {
-    memset(config, 0, sizeof *config);
-    const char *region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    const char *region = opts && opts->s3_region && opts->s3_region[0]
+                             ? opts->s3_region
+                             : env_or(env, "AWS_REGION",
+                                      env_or(env, "AWS_DEFAULT_REGION", "us-east-1"));
     config->region = strdup(region);
     if (!config->region || asprintf(&config->sigv4, "aws:amz:%s:s3", region) < 0) {
         config->sigv4 = NULL;
-        mlps_s3_config_free(config);
         return mlps_fail(err, -ENOMEM, "s3: out of memory reading AWS_REGION");
     }
-    const char *ca_bundle = env_or("AWS_CA_BUNDLE", NULL);
+    const char *ca_bundle = env_or(env, "AWS_CA_BUNDLE", NULL);
     config->ca_bundle = ca_bundle ? strdup(ca_bundle) : NULL;
-    config->insecure = is_true(getenv("MLPS_S3_INSECURE"));
+    config->insecure = is_true(mlps_dotenv_get(env, "MLPS_S3_INSECURE"));
     int rc = (ca_bundle && !config->ca_bundle)
                  ? mlps_fail(err, -ENOMEM, "s3: out of memory reading AWS_CA_BUNDLE")
                  : 0;
     if (rc == 0)
-        rc = load_addressing(config, err);
+        rc = load_addressing(config, opts, env, err);
     if (rc == 0)
-        rc = load_endpoint(config, err);
+        rc = mlps_s3_endpoints_load(config, opts, env, err);
     if (rc == 0)
-        rc = load_credentials(config, err);
+        rc = load_credentials(config, env, err);
     if (rc == 0)
-        rc = load_limits(config, err);
+        rc = load_limits(config, opts, env, err);
+    return rc;
+}
+
+int mlps_s3_config_load(mlps_s3_config *config, const mlps_store_options *opts, mlps_error *err)
+{
+    memset(config, 0, sizeof *config);
+    mlps_dotenv env;
+    int rc = mlps_dotenv_load(&env, err);
+    if (rc == 0)
+        rc = load_settings(config, opts, &env, err);
+    mlps_dotenv_free(&env);
     if (rc < 0)
         mlps_s3_config_free(config);
     return rc;
@@ -136,7 +147,9 @@ int mlps_s3_config_load(mlps_s3_config *config, mlps_error *err)
 
 void mlps_s3_config_free(mlps_s3_config *config)
 {
-    free(config->endpoint);
+    for (size_t i = 0; i < config->endpoint_count; i++)
+        free(config->endpoints[i]);
+    free(config->endpoints);
     free(config->region);
     if (config->credentials)
         memset(config->credentials, 0, strlen(config->credentials));

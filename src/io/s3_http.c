@@ -96,12 +96,12 @@ static void release_handle(mlps_s3_store *s3, CURL *handle)
         curl_easy_cleanup(handle);
 }
 
-static char *build_url(const mlps_s3_store *s3, const mlps_s3_request *request)
+static char *build_url(const mlps_s3_store *s3, const char *endpoint,
+                       const mlps_s3_request *request)
 {
     char *key = mlps_s3_encode(request->key, true);
     if (!key)
         return NULL;
-    const char *endpoint = s3->config.endpoint;
     const char *host = strstr(endpoint, "://") + 3;
     const char *query = request->query ? request->query : "";
     const char *question = query[0] ? "?" : "";
@@ -305,7 +305,7 @@ static int fail_with_answer(const mlps_s3_request *request, const mlps_s3_respon
                      response->status, tries);
 }
 
-static int fail_with_connection(const mlps_s3_config *config, const mlps_s3_request *request,
+static int fail_with_connection(const char *endpoint, const mlps_s3_request *request,
                                 CURLcode rc, unsigned attempts, mlps_error *err)
 {
     int code = rc == CURLE_COULDNT_CONNECT       ? -ECONNREFUSED
@@ -313,7 +313,7 @@ static int fail_with_connection(const mlps_s3_config *config, const mlps_s3_requ
                : rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
                                                   : -EIO;
     return mlps_fail(err, code, "%s %s: cannot reach the endpoint %s: %s (after %u attempt%s)",
-                     request->operation, request->uri, config->endpoint, curl_easy_strerror(rc),
+                     request->operation, request->uri, endpoint, curl_easy_strerror(rc),
                      attempts, attempts == 1 ? "" : "s");
 }
 
@@ -337,10 +337,12 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
     mlps_s3_store *s3 = mlps_s3_of(store);
     const mlps_s3_config *config = &s3->config;
     memset(response, 0, sizeof *response);
-    char *url = build_url(s3, request);
+    size_t endpoint = mlps_s3_endpoint_pick(s3);
+    char *url = build_url(s3, config->endpoints[endpoint], request);
     CURL *handle = url ? acquire_handle(s3) : NULL;
     if (!handle) {
         free(url);
+        mlps_s3_endpoint_done(s3, endpoint);
         return mlps_fail(err, -ENOMEM, "%s %s: out of memory", request->operation, request->uri);
     }
     uint64_t seed = (mlps_monotonic_ns() ^ (uint64_t)(uintptr_t)request) | 1;
@@ -352,7 +354,8 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                                         : !ok && answer_is_transient(response);
         if (ok || !transient || attempt >= config->max_attempts) {
             if (rc != CURLE_OK)
-                result = fail_with_connection(config, request, rc, attempt, err);
+                result = fail_with_connection(config->endpoints[endpoint], request, rc, attempt,
+                                              err);
             else if (!ok)
                 result = fail_with_answer(request, response, attempt, err);
             break;
@@ -366,6 +369,7 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
         mlps_sleep_until_ns(mlps_monotonic_ns() + delay);
     }
     release_handle(s3, handle);
+    mlps_s3_endpoint_done(s3, endpoint);
     free(url);
     return result;
 }

@@ -8,14 +8,26 @@
 #include <stdatomic.h>
 
 #include "io/backend.h"
+#include "io/dotenv.h"
 
 /* S3 refuses multipart parts below 5 MiB, except the last. */
 #define MLPS_S3_MIN_PART_SIZE (5ull << 20)
 #define MLPS_S3_DEFAULT_PART_SIZE (32ull << 20)
 #define MLPS_S3_DEFAULT_MAX_ATTEMPTS 5u
 
+/* How requests spread over several endpoints (s3_endpoints.c). */
+typedef enum mlps_s3_balance {
+    MLPS_S3_BALANCE_BY_RANK,           /* every request of rank r to endpoint r mod n */
+    MLPS_S3_BALANCE_ROUND_ROBIN,       /* each request to the next endpoint */
+    MLPS_S3_BALANCE_LEAST_CONNECTIONS, /* each request to the least busy endpoint */
+} mlps_s3_balance;
+
 typedef struct mlps_s3_config {
-    char *endpoint;    /* "http://127.0.0.1:9000", no trailing slash */
+    char **endpoints;  /* "http://127.0.0.1:9000", no trailing slash; at least one */
+    size_t endpoint_count;
+    mlps_s3_balance balance;
+    unsigned long rank; /* of this process, 0 when unknown */
+    const char *endpoint; /* this rank's: endpoints[rank % endpoint_count] */
     char *region;      /* "us-east-1" */
     char *credentials; /* "key:secret" for curl; never printed */
     char *sigv4;       /* "aws:amz:<region>:s3" */
@@ -28,9 +40,26 @@ typedef struct mlps_s3_config {
     uint64_t backoff_cap_ns;
 } mlps_s3_config;
 
-/* Reads the AWS_* and MLPS_S3_* environment; usage errors name the variable. */
-int mlps_s3_config_load(mlps_s3_config *config, mlps_error *err);
+/* Reads the AWS_*, S3_* and MLPS_S3_* variables of the environment or, for those it does not set,
+ * of the .env file, with the store's options (opts may be NULL) taking precedence; usage errors
+ * name the variable or the option. */
+int mlps_s3_config_load(mlps_s3_config *config, const mlps_store_options *opts,
+                        mlps_error *err);
 void mlps_s3_config_free(mlps_s3_config *config);
+
+/* s3_endpoints.c: each appends to config->endpoints; source names the variable in messages. */
+int mlps_s3_endpoints_from_list(mlps_s3_config *config, const char *list, const char *source,
+                                mlps_error *err);
+int mlps_s3_endpoints_from_template(mlps_s3_config *config, const char *template,
+                                    const char *source, mlps_error *err);
+int mlps_s3_endpoints_from_file(mlps_s3_config *config, const char *path, const char *source,
+                                mlps_error *err);
+/* The endpoint list by precedence (option endpoint_url, S3_ENDPOINT_URIS, S3_ENDPOINT_TEMPLATE,
+ * S3_ENDPOINT_FILE, AWS_ENDPOINT_URL, AWS's own for the region; config->region must be set),
+ * the strategy (S3_LOAD_BALANCE_STRATEGY) and this rank's endpoint (the option's rank, else
+ * OMPI_COMM_WORLD_RANK, PMI_RANK, MV2_COMM_WORLD_RANK, SLURM_PROCID, else 0 with a warning). */
+int mlps_s3_endpoints_load(mlps_s3_config *config, const mlps_store_options *opts,
+                           const mlps_dotenv *env, mlps_error *err);
 
 /* CURL easy handles kept for reuse, so each thread keeps its connection alive. */
 typedef struct mlps_s3_handles {
@@ -45,6 +74,8 @@ typedef struct mlps_s3_store {
     char *prefix; /* key prefix of the root, "" or ending without '/' */
     mlps_s3_handles handles;
     _Atomic uint64_t retries;
+    _Atomic uint64_t next_endpoint; /* round_robin */
+    _Atomic uint32_t *in_flight;     /* least_connections: requests per endpoint */
 } mlps_s3_store;
 
 static inline mlps_s3_store *mlps_s3_of(const mlps_store *store)
@@ -89,6 +120,11 @@ typedef struct mlps_s3_response {
 int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                     mlps_s3_response *response, mlps_error *err);
 void mlps_s3_response_free(mlps_s3_response *response);
+
+/* The endpoint index the next request goes to (and, for least_connections, counts in flight
+ * until mlps_s3_endpoint_done). */
+size_t mlps_s3_endpoint_pick(mlps_s3_store *s3);
+void mlps_s3_endpoint_done(mlps_s3_store *s3, size_t index);
 
 /* "a%2Fb" style percent-encoding of everything but unreserved characters (and '/' when
  * keep_slash). Returns a malloc'd string or NULL. */

@@ -6,8 +6,9 @@
  *   direct:///abs/path   O_DIRECT: buffer address, offset and length must be multiples of
  *                        mlps_store_alignment(); misaligned requests are rejected before submission
  *   null://              moves no bytes (measures mlps's own ceiling)
- *   s3://bucket/prefix   objects in an S3-compatible store (s3.c; endpoint, region and
- *                        credentials from AWS_* variables): writes must go front to back, and an
+ *   s3://bucket/prefix   objects in an S3-compatible store (s3.c; endpoints, region and
+ *                        credentials from AWS_* and S3_* variables or a .env file, see
+ *                        s3_config.c): writes must go front to back, and an
  *                        object opens for reading or for writing, not both
  *   /abs/path or rel/path  a bare path means file:// (a relative one is taken from the working dir)
  *
@@ -86,6 +87,16 @@ typedef struct mlps_store_options {
     mlps_io_engine engine;     /* file:// and direct:// only */
     uint64_t null_object_size; /* null://: the size every path reports; 0 = take it from the first
                                   file written and closed, unknown until then */
+    /* s3:// only: the workload's storage.storage_options, each taking precedence over its
+     * variable (NULL or 0: from the environment or .env) */
+    const char *s3_endpoint_url;  /* endpoint_url: one URI or a comma list */
+    const char *s3_region;        /* region */
+    int s3_force_path_style;      /* s3_force_path_style: 1 path, -1 virtual host, 0 unset */
+    unsigned s3_max_attempts;     /* s3_max_attempts, 1..100 */
+    /* The process's rank, which picks its endpoint among several (rank mod n); without it the
+     * s3:// store takes the rank from the MPI launcher's variables. */
+    bool has_rank;
+    uint32_t rank;
 } mlps_store_options;
 
 typedef struct mlps_io_req {

@@ -18,6 +18,7 @@
 #include "formats/sink_seqwriter.h"
 #include "io/closer.h"
 #include "io/seqwriter.h"
+#include "io/storage_config.h"
 
 /* Files a rank has finished writing that may still be flushing: one overlaps the flush with the
  * next file's writing, and bounds what an object store's last part keeps in memory. */
@@ -185,16 +186,19 @@ static int generate_share(generator *g, const mlps_comm *comm, mlps_error *err)
     return rc;
 }
 
-static int open_data_folder(generator *g, mlps_error *err)
+static int open_data_folder(generator *g, uint32_t rank, mlps_error *err)
 {
     const char *folder = g->workload->dataset.data_folder;
-    int rc = mlps_store_open(folder, NULL, &g->store, err);
+    mlps_store_options options;
+    int rc = mlps_storage_options_read(g->workload->config, rank, &options, err);
+    if (!rc)
+        rc = mlps_store_open(folder, &options, &g->store, err);
     if (rc)
         mlps_error_prefix(err, "dataset.data_folder: ");
     return rc;
 }
 
-static int init_generator(generator *g, const mlps_workload *workload,
+static int init_generator(generator *g, const mlps_comm *comm, const mlps_workload *workload,
                           const mlps_datagen_options *options, mlps_error *err)
 {
     memset(g, 0, sizeof *g);
@@ -208,7 +212,7 @@ static int init_generator(generator *g, const mlps_workload *workload,
                           workload->dataset.record_length_bytes_stdev, g->params.seed);
     g->block_size = options && options->block_size ? options->block_size : (size_t)1 << 20;
     g->depth = options && options->depth ? options->depth : 4;
-    return open_data_folder(g, err);
+    return open_data_folder(g, (uint32_t)comm->rank, err);
 }
 
 int mlps_datagen_run(const mlps_comm *comm, const mlps_workload *workload,
@@ -217,7 +221,7 @@ int mlps_datagen_run(const mlps_comm *comm, const mlps_workload *workload,
 {
     memset(result, 0, sizeof *result);
     generator g;
-    int rc = init_generator(&g, workload, options, err);
+    int rc = init_generator(&g, comm, workload, options, err);
     uint64_t removed = 0;
     if (!rc && comm->rank == 0) {
         rc = prepare_split(&g, MLPS_SPLIT_TRAIN, &removed, err);

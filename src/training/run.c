@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "core/units.h"
 #include "io/s3.h"
+#include "io/storage_config.h"
 #include "training/datagen.h"
 #include "training/train_ckpt.h"
 
@@ -109,8 +110,8 @@ static bool data_is_in_host_cache(const trainer *t)
 
 /* The data folder as a store: direct:// when reader.odirect asks for O_DIRECT of a local folder
  * (a path or file://); other schemes (s3://, null://) have no page cache to bypass. */
-static int open_dataset_store(const mlps_workload *w, bool odirect, mlps_store **out,
-                              mlps_error *err)
+static int open_dataset_store(const mlps_workload *w, uint32_t rank, bool odirect,
+                              mlps_store **out, mlps_error *err)
 {
     const char *folder = w->dataset.data_folder;
     char uri[PATH_MAX + 16];
@@ -125,7 +126,10 @@ static int open_dataset_store(const mlps_workload *w, bool odirect, mlps_store *
     } else {
         snprintf(uri, sizeof uri, "%s", folder);
     }
-    int rc = mlps_store_open(uri, NULL, out, err);
+    mlps_store_options options;
+    int rc = mlps_storage_options_read(w->config, rank, &options, err);
+    if (!rc)
+        rc = mlps_store_open(uri, &options, out, err);
     if (rc)
         mlps_error_prefix(err, "dataset.data_folder: ");
     return rc;
@@ -140,7 +144,7 @@ static int check_direct_reads(const trainer *t, mlps_error *err)
     mlps_file *file = NULL;
     int rc = mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, 0, first, sizeof first, err);
     if (!rc)
-        rc = open_dataset_store(t->workload, true, &direct, err);
+        rc = open_dataset_store(t->workload, (uint32_t)t->comm->rank, true, &direct, err);
     if (!rc)
         rc = mlps_file_open(direct, first, MLPS_OPEN_READ, &file, err);
     if (file)
@@ -168,7 +172,7 @@ static int init_trainer(trainer *t, const mlps_comm *comm, const mlps_workload *
     mlps_workload_format_params(w, &t->params);
     mlps_datagen_layout(w, t->format, &t->layout);
     mlps_rng_stream(&t->compute_rng, w->train.seed, (uint64_t)comm->rank);
-    return open_dataset_store(w, odirect, &t->store, err);
+    return open_dataset_store(w, (uint32_t)comm->rank, odirect, &t->store, err);
 }
 
 static void close_trainer(trainer *t)
@@ -436,6 +440,8 @@ static int reduce_results(trainer *t, mlps_error *err)
     result->io.requests = counts[3];
     result->s3_retries = counts[4];
     result->data_on_s3 = strcmp(mlps_store_scheme(t->store), "s3") == 0;
+    if (!rc && result->data_on_s3)
+        rc = mlps_store_s3_endpoints_gather(t->comm, t->store, &result->s3_endpoints, err);
     return rc;
 }
 
@@ -509,5 +515,6 @@ void mlps_training_result_free(mlps_training_result *result)
         mlps_epoch_record_free(&result->epochs[e]);
     free(result->epochs);
     mlps_run_metrics_free(&result->metrics);
+    json_decref(result->s3_endpoints);
     memset(result, 0, sizeof *result);
 }

@@ -31,6 +31,7 @@ typedef struct mlps_training_result {
     double dataset_bytes;      /* num_files_train x samples per file x record size */
     bool data_on_s3;           /* the data folder is an s3:// store */
     uint64_t s3_retries;       /* over all ranks: requests the s3:// store had to try again */
+    json_t *s3_endpoints;      /* rank 0, data on s3://: each rank's endpoint; owned */
     uint64_t start_wall_ns, end_wall_ns;
 } mlps_training_result;
 

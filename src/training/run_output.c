@@ -28,6 +28,8 @@ static json_t *io_json(const mlps_training_result *result)
         mlps_hist_to_json(&result->io.read_latency_ns, 1e-6, "_ms"));
     if (io && result->data_on_s3)
         json_object_set_new(io, "s3_retries", json_integer((json_int_t)result->s3_retries));
+    if (io && result->s3_endpoints)
+        json_object_set(io, "s3_endpoints", result->s3_endpoints);
     return io;
 }
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/storage_config.h"
+
 /* ---- counts: integers with a lower bound, stored as uint64_t ---- */
 
 typedef struct count_key {
@@ -153,6 +155,32 @@ static char *strip_trailing_slashes(const char *path)
     return strndup(path, length);
 }
 
+/* Replaces *folder by its store URI (storage.storage_type s3 makes a path a key prefix in the
+ * bucket of storage.storage_root). */
+static int folder_as_uri(const mlps_config *cfg, const char *key, char **folder,
+                         mlps_error *err)
+{
+    char *uri = NULL;
+    int rc = mlps_storage_folder_uri(cfg, key, *folder, &uri, err);
+    if (rc == 0) {
+        free(*folder);
+        *folder = uri;
+    }
+    return rc;
+}
+
+static int in_object_storage(const mlps_config *cfg, mlps_workload *w, mlps_error *err)
+{
+    mlps_store_options checked;
+    int rc = mlps_storage_options_read(cfg, 0, &checked, err);
+    if (rc == 0)
+        rc = folder_as_uri(cfg, "dataset.data_folder", (char **)&w->dataset.data_folder, err);
+    if (rc == 0)
+        rc = folder_as_uri(cfg, "checkpoint.checkpoint_folder", (char **)&w->checkpoint.folder,
+                           err);
+    return rc;
+}
+
 static int read_strings(const mlps_config *cfg, mlps_workload *w, mlps_error *err)
 {
     w->model = mlps_config_get_string(cfg, "model.name");
@@ -175,7 +203,7 @@ static int read_strings(const mlps_config *cfg, mlps_workload *w, mlps_error *er
         return mlps_fail(err, -ENOMEM, "out of memory reading the workload folders");
     if (!*w->dataset.data_folder)
         return mlps_fail_usage(err, -EINVAL, "config key 'dataset.data_folder' must not be empty");
-    return 0;
+    return in_object_storage(cfg, w, err);
 }
 
 /* ---- signed values and reals ---- */

@@ -320,6 +320,7 @@ static void test_overrides_apply(void **state)
                                "checkpoint.num_checkpoints_read=0", "checkpoint.rank_sync=true",
                                "checkpoint.checkpoint_folder=/data/ckpt/llama3-8b/",
                                "storage.storage_type=s3", "storage.storage_library=s3dlio",
+                               "storage.storage_root=bench",
                                "storage.storage_options.endpoint_url=http://h:9000",
                                "model.model_datatype=bf16", "model.optimizer_datatype=fp64"};
     mlps_checkpoint_workload w;
@@ -328,7 +329,8 @@ static void test_overrides_apply(void **state)
     assert_int_equal(w.checkpoint.num_write, 3);
     assert_int_equal(w.checkpoint.num_read, 0);
     assert_true(w.checkpoint.rank_sync);
-    assert_string_equal(w.checkpoint.folder, "/data/ckpt/llama3-8b");
+    /* storage_type s3: the folder is a key prefix in the bucket storage_root names */
+    assert_string_equal(w.checkpoint.folder, "s3://bench/data/ckpt/llama3-8b");
     assert_string_equal(w.storage.type_name, "s3");
     assert_string_equal(w.storage.library, "s3dlio");
     assert_string_equal(mlps_config_get_string(w.config, "storage.storage_options.endpoint_url"),
@@ -426,6 +428,15 @@ static void test_bad_values_name_their_key(void **state)
     expect_refused("llama3-8b", "checkpoint.time_between_checkpoints=-1",
                    "config key 'checkpoint.time_between_checkpoints' must be at least 0 "
                    "seconds, got -1");
+    expect_refused("llama3-8b", "storage.storage_type=s3",
+                   "storage.storage_type is s3, so storage.storage_root must name the bucket");
+    expect_refused("llama3-8b", "storage.storage_options.secret_access_key=hunter2",
+                   "config key 'storage.storage_options.secret_access_key' is not accepted: "
+                   "credentials come only from AWS_SECRET_ACCESS_KEY");
+    expect_refused("llama3-8b", "storage.storage_options.s3_max_attempts=0",
+                   "'storage.storage_options.s3_max_attempts' must be a whole number in 1..100");
+    expect_refused("llama3-8b", "storage.storage_options.s3_force_path_style=maybe",
+                   "'storage.storage_options.s3_force_path_style' must be true or false");
 }
 
 static void test_checkpoint_counts(void **state)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "io/storage_config.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -338,6 +340,50 @@ static void test_overrides_apply(void **state)
     mlps_workload_free(&w);
 }
 
+/* storage.storage_type=s3: folders given as paths become key prefixes in the bucket that
+ * storage.storage_root names; storage_options reach the store's options. */
+static void test_s3_storage_keys(void **state)
+{
+    (void)state;
+    const char *overrides[] = {"storage.storage_type=s3", "storage.storage_root=s3://bench/run1/",
+                               "dataset.data_folder=./data/unet3d/",
+                               "checkpoint.checkpoint_folder=/ckpt",
+                               "storage.storage_options.endpoint_url=http://h1:9000,http://h2:9000",
+                               "storage.storage_options.region=eu-west-1",
+                               "storage.storage_options.s3_force_path_style=false",
+                               "storage.storage_options.s3_max_attempts=7"};
+    mlps_workload w;
+    load_with("unet3d", "h100", overrides, sizeof overrides / sizeof overrides[0], &w);
+    assert_int_equal(w.storage.type, MLPS_STORAGE_S3);
+    assert_string_equal(w.dataset.data_folder, "s3://bench/run1/data/unet3d");
+    assert_string_equal(w.checkpoint.folder, "s3://bench/run1/ckpt");
+    mlps_store_options options;
+    mlps_error err = {0};
+    assert_int_equal(mlps_storage_options_read(w.config, 3, &options, &err), 0);
+    assert_string_equal(options.s3_endpoint_url, "http://h1:9000,http://h2:9000");
+    assert_string_equal(options.s3_region, "eu-west-1");
+    assert_int_equal(options.s3_force_path_style, -1);
+    assert_int_equal(options.s3_max_attempts, 7);
+    assert_true(options.has_rank);
+    assert_int_equal(options.rank, 3);
+    mlps_workload_free(&w);
+
+    /* a URI stays what it is; other storage types leave paths alone */
+    const char *uri[] = {"storage.storage_type=s3", "storage.storage_root=bench",
+                         "dataset.data_folder=s3://other/x"};
+    load_with("unet3d", "h100", uri, 3, &w);
+    assert_string_equal(w.dataset.data_folder, "s3://other/x");
+    mlps_workload_free(&w);
+    const char *local[] = {"storage.storage_root=bench", "dataset.data_folder=data/unet3d"};
+    load_with("unet3d", "h100", local, 2, &w);
+    assert_string_equal(w.dataset.data_folder, "data/unet3d");
+    mlps_workload_free(&w);
+
+    expect_refused("storage.storage_type=s3", "storage.storage_root must name the bucket");
+    expect_refused("storage.storage_options.access_key_id=AKID",
+                   "credentials come only from AWS_ACCESS_KEY_ID");
+}
+
 static void test_typo_key_suggests(void **state)
 {
     (void)state;
@@ -646,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_config_path_of_pairs),
         cmocka_unit_test(test_unknown_pair_lists_pairs),
         cmocka_unit_test(test_configs_dir_search),
+        cmocka_unit_test(test_s3_storage_keys),
     };
     return cmocka_run_group_tests(tests, find_configs, NULL);
 }
