@@ -216,6 +216,20 @@ expect_eq "$(json_get "$SCRATCH/val.json" validation.trace_stats.cache_hit_rate)
 expect_eq "$(jq_py "$SCRATCH/val.json" 'd["validation"]["comparison"]["cache_hit_rate"]["benchmark"] == d["summary"]["cache_stats"]["cache_hit_rate"]')" True "compared with the run's hit rate"
 expect_stdout_contains "Validation against"
 
+case_begin "a cache directory on a read-only filesystem is refused before the run"
+RO_FS="$SCRATCH/ro-fs"
+mkdir -p "$RO_FS"
+if mount -t tmpfs -o size=1m,ro tmpfs "$RO_FS" 2>/dev/null; then
+    SMALL_FS="$RO_FS" # unmounted by the trap if a check fails
+    expect_exit 2 kv --cache-dir "$RO_FS/cache" --output "$SCRATCH/ro.json"
+    expect_stderr_contains "cache-dir"
+    expect_no_file "$SCRATCH/ro.json"
+    umount "$RO_FS"
+    SMALL_FS=""
+else
+    echo "note: cannot mount a read-only tmpfs here; the read-only case is skipped" >&2
+fi
+
 case_begin "inputs a run refuses"
 expect_exit 2 kv --validation-trace "$SCRATCH/no-such-validation.json" --cache-dir "$SCRATCH/cache-bad"
 expect_stderr_contains "no-such-validation.json"
