@@ -24,6 +24,7 @@ typedef struct checkpointer {
     const mlps_stream_options *streams;
     mlps_checkpoint_result *result;
     mlps_store *store;
+    mlps_stream_writer *writer; /* made before the first timed write */
     mlps_stream_reader *reader; /* made before the first timed read */
     mlps_checkpoint_file *files; /* this rank's files, in write order */
     uint64_t file_count;
@@ -88,7 +89,7 @@ typedef int (*file_stream)(checkpointer *c, const char *path, uint64_t bytes, ml
 static int write_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
                       mlps_error *err)
 {
-    return mlps_stream_write_file(c->store, path, bytes, c->streams, latency, err);
+    return mlps_stream_writer_write(c->writer, path, bytes, latency, err);
 }
 
 static int read_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
@@ -185,9 +186,15 @@ static int timed_checkpoint(checkpointer *c, mlps_checkpoint_phase *phase, const
 static int save_phase(checkpointer *c, mlps_error *err)
 {
     mlps_checkpoint_phase *phase = &c->result->save;
+    if (phase->count == 0)
+        return 0;
+    int rc = mlps_comm_agree(c->comm, mlps_stream_writer_create(c->store, c->streams, &c->writer,
+                                                                err), err);
+    if (rc)
+        return rc;
     start_progress(c, phase, "save");
     for (uint64_t k = 1; k <= phase->count; k++) {
-        int rc = timed_checkpoint(c, phase, "save", k, save_files, err);
+        rc = timed_checkpoint(c, phase, "save", k, save_files, err);
         if (rc) {
             mlps_error_prefix(err, "checkpoint global_epoch1_step%" PRIu64 " is incomplete (not "
                                    "marked complete, never read): ", k);
@@ -314,6 +321,7 @@ int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *w
     if (!rc)
         rc = reduce(&c, err);
     free(c.files);
+    mlps_stream_writer_destroy(c.writer);
     mlps_stream_reader_destroy(c.reader);
     if (c.store)
         mlps_store_close(c.store);

@@ -1,7 +1,7 @@
-/* Checkpoint file streams; see stream.h. Writes go through the sequential writer (its buffers
- * are the pool: a chunk is generated into a free buffer while earlier ones are in flight); reads
- * keep `read_depth` piece-sized requests in flight through one queue, kept with its pieces from
- * one file to the next. */
+/* Checkpoint file streams; see stream.h. Writes go through the sequential writer over the
+ * writer's pool, kept from one file to the next (a chunk is generated into a free buffer while
+ * earlier ones are in flight); reads keep `read_depth` piece-sized requests in flight through
+ * one queue, kept with its pieces from one file to the next. */
 #include "checkpoint/stream.h"
 
 #include <errno.h>
@@ -64,22 +64,58 @@ static void drop_cached_pages(mlps_store *store, const char *path)
     mlps_drop_file_cache(local, NULL);
 }
 
-int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
-                           const mlps_stream_options *options, mlps_hist *latency,
-                           mlps_error *err)
+struct mlps_stream_writer {
+    mlps_store *store;
+    mlps_bufpool *pool;
+    uint64_t seed;
+};
+
+int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *options,
+                              mlps_stream_writer **out, mlps_error *err)
+{
+    mlps_stream_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    *w = (mlps_stream_writer){.store = store, .seed = options ? options->seed : 0};
+    int rc = mlps_bufpool_create(write_chunk(options), write_depth(options),
+                                 mlps_store_alignment(store), &w->pool, err);
+    /* Touched now, so that no timed write pays for the pages' first use. */
+    for (unsigned i = 0; !rc && i < write_depth(options); i++) {
+        void *buf = mlps_bufpool_get(w->pool);
+        memset(buf, 0, write_chunk(options));
+        mlps_bufpool_put(w->pool, buf);
+    }
+    if (rc) {
+        mlps_stream_writer_destroy(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void mlps_stream_writer_destroy(mlps_stream_writer *w)
+{
+    if (!w)
+        return;
+    if (w->pool)
+        mlps_bufpool_destroy(w->pool);
+    free(w);
+}
+
+int mlps_stream_writer_write(mlps_stream_writer *w, const char *path, uint64_t bytes,
+                             mlps_hist *latency, mlps_error *err)
 {
     mlps_seqwriter *writer = NULL;
-    int rc = mlps_seqwriter_open(store, path, MLPS_OPEN_ATOMIC, write_chunk(options),
-                                 write_depth(options), &writer, err);
+    int rc = mlps_seqwriter_open_pooled(w->store, path, MLPS_OPEN_ATOMIC, w->pool, &writer, err);
     if (rc)
         return rc;
     if (latency)
         mlps_seqwriter_record_latency(writer, latency);
-    uint64_t seed = options ? options->seed : 0, stream = stream_of(path);
-    size_t chunk = write_chunk(options);
+    uint64_t stream = stream_of(path);
+    size_t chunk = mlps_bufpool_buffer_size(w->pool);
     for (uint64_t offset = 0; offset < bytes && !rc; offset += chunk) {
         uint64_t len = bytes - offset < chunk ? bytes - offset : chunk;
-        rc = mlps_seqwriter_write_random(writer, len, seed, stream, offset, err);
+        rc = mlps_seqwriter_write_random(writer, len, w->seed, stream, offset, err);
     }
     if (rc) {
         mlps_seqwriter_abort(writer);
@@ -87,7 +123,19 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
     }
     rc = mlps_seqwriter_close(writer, err);
     if (!rc)
-        drop_cached_pages(store, path);
+        drop_cached_pages(w->store, path);
+    return rc;
+}
+
+int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
+                           const mlps_stream_options *options, mlps_hist *latency,
+                           mlps_error *err)
+{
+    mlps_stream_writer *writer = NULL;
+    int rc = mlps_stream_writer_create(store, options, &writer, err);
+    if (!rc)
+        rc = mlps_stream_writer_write(writer, path, bytes, latency, err);
+    mlps_stream_writer_destroy(writer);
     return rc;
 }
 

@@ -24,8 +24,20 @@ typedef struct mlps_stream_options {
 uint64_t mlps_stream_write_memory(const mlps_stream_options *options);
 uint64_t mlps_stream_read_memory(const mlps_stream_options *options);
 
+/* A rank's writer: its write buffers (write_depth x write_chunk), allocated and first touched
+ * once and reused for every file it writes. */
+typedef struct mlps_stream_writer mlps_stream_writer;
+
+int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *options,
+                              mlps_stream_writer **out, mlps_error *err);
+void mlps_stream_writer_destroy(mlps_stream_writer *writer);
+
 /* Writes `bytes` bytes to path (published atomically, fsynced on close). Each request's latency
  * goes into latency when given. On failure the partial file is removed. */
+int mlps_stream_writer_write(mlps_stream_writer *writer, const char *path, uint64_t bytes,
+                             mlps_hist *latency, mlps_error *err);
+
+/* mlps_stream_writer_write with a writer of its own. */
 int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
                            const mlps_stream_options *options, mlps_hist *latency,
                            mlps_error *err);

@@ -16,6 +16,7 @@ struct mlps_seqwriter {
     mlps_file *file;
     mlps_ioq *q;
     mlps_bufpool *pool;
+    bool owns_pool; /* false: the caller's pool, kept from one file to the next */
     unsigned depth;
     mlps_io_req *reqs;    /* depth of them */
     mlps_io_req **idle;   /* neither filling nor in flight */
@@ -60,7 +61,8 @@ static void free_writer(mlps_seqwriter *w)
         for (unsigned i = 0; w->reqs && i < w->depth; i++)
             if (w->reqs[i].buf)
                 mlps_bufpool_put(w->pool, w->reqs[i].buf);
-        mlps_bufpool_destroy(w->pool);
+        if (w->owns_pool)
+            mlps_bufpool_destroy(w->pool);
     }
     free(w->reqs);
     free(w->idle);
@@ -72,8 +74,10 @@ static void free_writer(mlps_seqwriter *w)
 static int prepare(mlps_seqwriter *w, mlps_store *store, const char *path, mlps_error *err)
 {
     int rc = mlps_ioq_create(store, w->depth, &w->q, err);
-    if (rc == 0)
+    if (rc == 0 && !w->pool) {
         rc = mlps_bufpool_create(w->block_size, w->depth, w->alignment, &w->pool, err);
+        w->owns_pool = rc == 0;
+    }
     if (rc < 0)
         return rc;
     w->reqs = calloc(w->depth, sizeof *w->reqs);
@@ -89,11 +93,16 @@ static int prepare(mlps_seqwriter *w, mlps_store *store, const char *path, mlps_
     return 0;
 }
 
-int mlps_seqwriter_open(mlps_store *store, const char *path, int extra_flags, size_t block_size,
-                        unsigned depth, mlps_seqwriter **out, mlps_error *err)
+static int open_writer(mlps_store *store, const char *path, int extra_flags, size_t block_size,
+                       unsigned depth, mlps_bufpool *pool, mlps_seqwriter **out, mlps_error *err)
 {
     *out = NULL;
     size_t alignment = mlps_store_alignment(store);
+    if (pool && mlps_bufpool_alignment(pool) % alignment != 0)
+        return mlps_fail_usage(err, -EINVAL,
+                               "sequential writer for %s/%s: the buffer pool's alignment %zu is not "
+                               "a multiple of the store's %zu",
+                               mlps_store_uri(store), path, mlps_bufpool_alignment(pool), alignment);
     if (block_size == 0 || block_size % alignment != 0)
         return mlps_fail_usage(err, -EINVAL,
                                "sequential writer for %s/%s: block size %zu must be a positive "
@@ -103,7 +112,8 @@ int mlps_seqwriter_open(mlps_store *store, const char *path, int extra_flags, si
     if (!w)
         return mlps_fail(err, -ENOMEM, "sequential writer for %s/%s: out of memory",
                          mlps_store_uri(store), path);
-    *w = (mlps_seqwriter){.depth = depth, .block_size = block_size, .alignment = alignment};
+    *w = (mlps_seqwriter){.depth = depth, .block_size = block_size, .alignment = alignment,
+                          .pool = pool};
     int flags = MLPS_OPEN_WRITE | MLPS_OPEN_CREATE | MLPS_OPEN_TRUNCATE | extra_flags;
     int rc = prepare(w, store, path, err);
     if (rc == 0)
@@ -117,6 +127,19 @@ int mlps_seqwriter_open(mlps_store *store, const char *path, int extra_flags, si
         w->reqs[i].file = w->file;
     *out = w;
     return 0;
+}
+
+int mlps_seqwriter_open(mlps_store *store, const char *path, int extra_flags, size_t block_size,
+                        unsigned depth, mlps_seqwriter **out, mlps_error *err)
+{
+    return open_writer(store, path, extra_flags, block_size, depth, NULL, out, err);
+}
+
+int mlps_seqwriter_open_pooled(mlps_store *store, const char *path, int extra_flags,
+                               mlps_bufpool *pool, mlps_seqwriter **out, mlps_error *err)
+{
+    return open_writer(store, path, extra_flags, mlps_bufpool_buffer_size(pool),
+                       mlps_bufpool_count(pool), pool, out, err);
 }
 
 void mlps_seqwriter_record_latency(mlps_seqwriter *w, mlps_hist *hist) { w->latency = hist; }

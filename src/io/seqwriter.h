@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/hist.h"
+#include "io/bufpool.h"
 #include "io/store.h"
 
 typedef struct mlps_seqwriter mlps_seqwriter;
@@ -30,6 +31,12 @@ typedef struct mlps_seqwriter mlps_seqwriter;
 int mlps_seqwriter_open(mlps_store *store, const char *path, int extra_flags, size_t block_size,
                         unsigned depth, mlps_seqwriter **out, mlps_error *err);
 
+/* As mlps_seqwriter_open with the buffers of the caller's pool (its buffer size is the block
+ * size, its count the depth; every buffer must be free): a run that writes many files keeps one
+ * pool, so their memory is allocated and first touched once rather than once per file. The
+ * buffers go back to the pool when the writer is freed; the pool outlives the writer. */
+int mlps_seqwriter_open_pooled(mlps_store *store, const char *path, int extra_flags,
+                               mlps_bufpool *pool, mlps_seqwriter **out, mlps_error *err);
 /* Records every request's latency (submission to completion, nanoseconds) into hist from now on;
  * set it before the first write to see them all. NULL stops recording. */
 void mlps_seqwriter_record_latency(mlps_seqwriter *w, mlps_hist *hist);

@@ -414,6 +414,49 @@ static void test_null_accepts_a_large_atomic_file(void **state)
     mlps_store_close(store);
 }
 
+/* One pool serves file after file: each comes back whole, every buffer returns to the pool when
+ * its writer is done, and the pool outlives the writers. */
+static void test_a_pool_serves_one_file_after_another(void **state)
+{
+    fixture *f = *state;
+    if (!f->store)
+        skip();
+    mlps_bufpool *pool = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_bufpool_create(f->block, 3, mlps_store_alignment(f->store), &pool, &err), 0);
+    const size_t sizes[] = {5 * f->block + 17, 1, 3 * f->block};
+    reserve(f, 5 * f->block + 17);
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d.bin", i);
+        mlps_fill_random_at(f->expected, sizes[i], SEED, (uint64_t)i, 0);
+        mlps_seqwriter *w = NULL;
+        assert_int_equal(mlps_seqwriter_open_pooled(f->store, name, MLPS_OPEN_ATOMIC, pool, &w, &err), 0);
+        assert_int_equal(mlps_bufpool_available(pool), 0); /* the writer holds every buffer */
+        assert_int_equal(mlps_seqwriter_write_random(w, sizes[i], SEED, (uint64_t)i, 0, &err), 0);
+        close_writer(w);
+        assert_int_equal(mlps_bufpool_available(pool), 3);
+        expect_file(f, name, sizes[i]);
+    }
+    mlps_bufpool_destroy(pool);
+}
+
+/* A pool whose buffers are not aligned for the store is refused before the file exists. */
+static void test_a_pool_off_the_alignment_is_refused(void **state)
+{
+    fixture *f = *state;
+    if (!f->store)
+        skip();
+    mlps_bufpool *pool = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_bufpool_create(f->block, 2, 512, &pool, &err), 0);
+    mlps_seqwriter *w = NULL;
+    assert_int_equal(mlps_seqwriter_open_pooled(f->store, "odd.bin", 0, pool, &w, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "alignment 512"));
+    assert_false(exists(f, "odd.bin"));
+    mlps_bufpool_destroy(pool);
+}
+
 #define FILE_CASE(test) cmocka_unit_test_setup_teardown(test, setup_file, teardown)
 #define DIRECT_CASE(test) cmocka_unit_test_setup_teardown(test, setup_direct, teardown)
 #define BOTH(test) FILE_CASE(test), DIRECT_CASE(test)
@@ -433,6 +476,8 @@ int main(void)
         BOTH(test_a_failed_write_is_reported_repeated_and_discarded),
         BOTH(test_release_hands_over_the_open_file_unpublished),
         BOTH(test_releasing_after_a_failed_write_hands_over_nothing),
+        BOTH(test_a_pool_serves_one_file_after_another),
+        DIRECT_CASE(test_a_pool_off_the_alignment_is_refused),
         cmocka_unit_test(test_null_accepts_a_large_atomic_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
