@@ -183,18 +183,11 @@ static int timed_checkpoint(checkpointer *c, mlps_checkpoint_phase *phase, const
     return 0;
 }
 
-static int save_phase(checkpointer *c, mlps_error *err)
+static int save_checkpoints(checkpointer *c, mlps_checkpoint_phase *phase, mlps_error *err)
 {
-    mlps_checkpoint_phase *phase = &c->result->save;
-    if (phase->count == 0)
-        return 0;
-    int rc = mlps_comm_agree(c->comm, mlps_stream_writer_create(c->store, c->streams, &c->writer,
-                                                                err), err);
-    if (rc)
-        return rc;
     start_progress(c, phase, "save");
     for (uint64_t k = 1; k <= phase->count; k++) {
-        rc = timed_checkpoint(c, phase, "save", k, save_files, err);
+        int rc = timed_checkpoint(c, phase, "save", k, save_files, err);
         if (rc) {
             mlps_error_prefix(err, "checkpoint global_epoch1_step%" PRIu64 " is incomplete (not "
                                    "marked complete, never read): ", k);
@@ -205,6 +198,21 @@ static int save_phase(checkpointer *c, mlps_error *err)
             return rc;
     }
     return 0;
+}
+
+/* The write buffers live for the phase only, so that the read pieces never sit beside them. */
+static int save_phase(checkpointer *c, mlps_error *err)
+{
+    mlps_checkpoint_phase *phase = &c->result->save;
+    if (phase->count == 0)
+        return 0;
+    int rc = mlps_comm_agree(c->comm, mlps_stream_writer_create(c->store, c->streams, &c->writer,
+                                                                err), err);
+    if (!rc)
+        rc = save_checkpoints(c, phase, err);
+    mlps_stream_writer_destroy(c->writer);
+    c->writer = NULL;
+    return rc;
 }
 
 /* Before timing any read: every checkpoint to read is marked complete (rank 0 wrote the markers,
