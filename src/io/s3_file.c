@@ -48,7 +48,8 @@ static void free_file_state(s3_file *f)
 
 static int head_size(mlps_store *store, const mlps_path *path, uint64_t *size, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "HEAD", .operation = "open", .uri = path->uri,
+    mlps_s3_request request = {.op = MLPS_S3_HEAD_OBJECT, .method = "HEAD", .operation = "open",
+                               .uri = path->uri,
                                .key = mlps_s3_key_of(path)};
     mlps_s3_response response;
     int rc = mlps_s3_perform(store, &request, &response, err);
@@ -104,7 +105,8 @@ static char *upload_query(const s3_file *f, unsigned part_number)
 
 static int start_upload(s3_file *f, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "POST", .operation = "write (CreateMultipartUpload)",
+    mlps_s3_request request = {.op = MLPS_S3_CREATE_MULTIPART_UPLOAD, .method = "POST",
+                               .operation = "write (CreateMultipartUpload)",
                                .uri = f->base.uri, .key = f->key, .query = "uploads="};
     mlps_s3_response response;
     int rc = mlps_s3_perform(f->base.store, &request, &response, err);
@@ -146,7 +148,8 @@ static int upload_part(s3_file *f, mlps_error *err)
     char *query = upload_query(f, f->parts + 1);
     if (!query)
         return mlps_fail(err, -ENOMEM, "write %s: out of memory", f->base.uri);
-    mlps_s3_request request = {.method = "PUT", .operation = "write (UploadPart)",
+    mlps_s3_request request = {.op = MLPS_S3_UPLOAD_PART, .method = "PUT",
+                               .operation = "write (UploadPart)",
                                .uri = f->base.uri, .key = f->key, .query = query,
                                .body = f->part, .body_len = f->part_len};
     mlps_s3_response response;
@@ -189,7 +192,8 @@ static int complete_upload(s3_file *f, mlps_error *err)
         mlps_s3_buffer_free(&doc);
         return mlps_fail(err, -ENOMEM, "close %s: out of memory", f->base.uri);
     }
-    mlps_s3_request request = {.method = "POST", .operation = "close (CompleteMultipartUpload)",
+    mlps_s3_request request = {.op = MLPS_S3_COMPLETE_MULTIPART_UPLOAD, .method = "POST",
+                               .operation = "close (CompleteMultipartUpload)",
                                .uri = f->base.uri, .key = f->key, .query = query,
                                .body = doc.data, .body_len = doc.len};
     mlps_s3_response response;
@@ -214,7 +218,7 @@ static void abort_upload(s3_file *f)
     int rc = -ENOMEM;
     long status = 0;
     if (query) {
-        mlps_s3_request request = {.method = "DELETE",
+        mlps_s3_request request = {.op = MLPS_S3_ABORT_MULTIPART_UPLOAD, .method = "DELETE",
                                    .operation = "abort (AbortMultipartUpload)",
                                    .uri = f->base.uri, .key = f->key, .query = query};
         mlps_s3_response response;
@@ -232,7 +236,8 @@ static void abort_upload(s3_file *f)
 
 static int put_whole(s3_file *f, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "PUT", .operation = "close (PutObject)",
+    mlps_s3_request request = {.op = MLPS_S3_PUT_OBJECT, .method = "PUT",
+                               .operation = "close (PutObject)",
                                .uri = f->base.uri, .key = f->key, .body = f->part,
                                .body_len = f->part_len};
     mlps_s3_response response;
@@ -369,7 +374,8 @@ static void execute_read(mlps_io_req *req)
     uint64_t len = size - req->offset < req->len ? size - req->offset : req->len;
     char range[64];
     snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
-    mlps_s3_request request = {.method = "GET", .operation = "read", .uri = req->file->uri,
+    mlps_s3_request request = {.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
+                               .uri = req->file->uri,
                                .key = s3_file_of(req->file)->key, .range = range,
                                .into = req->buf, .into_len = (size_t)len};
     mlps_s3_response response;
