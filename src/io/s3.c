@@ -338,6 +338,7 @@ const mlps_backend mlps_backend_s3 = {
     .store_open = s3_store_open,
     .store_close = s3_store_close,
     .file_open = mlps_s3_file_open,
+    .file_open_sized = mlps_s3_file_open_sized,
     .file_close = mlps_s3_file_close,
     .file_abort = mlps_s3_file_abort,
     .file_truncate = mlps_s3_file_truncate,

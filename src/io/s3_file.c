@@ -1,5 +1,5 @@
-/* Files of the s3:// backend. A file open for reading learns its size with a HEAD and reads with
- * ranged GETs. A file open for writing takes sequential writes (each starts where the last ended)
+/* Files of the s3:// backend. A file open for reading learns its size with a HEAD (unless the
+ * caller gave it, mlps_file_open_sized) and reads with ranged GETs. A file open for writing takes sequential writes (each starts where the last ended)
  * into a part buffer: the first full part starts a multipart upload and goes up as part 1, the
  * next as part 2, and so on; close uploads the rest and completes the upload, or, when the object
  * never filled a part, stores it with a single PUT. Nothing is visible under the key before close
@@ -58,8 +58,9 @@ static int head_size(mlps_store *store, const mlps_path *path, uint64_t *size, m
     return rc;
 }
 
-int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
-                      mlps_error *err)
+/* Opens with *size known, or, when size is NULL, learns it (reading) or starts empty. */
+static int open_object(mlps_store *store, const mlps_path *path, int flags, const uint64_t *known,
+                       mlps_file **out, mlps_error *err)
 {
     const char *key = mlps_s3_key_of(path);
     if (!key[0])
@@ -69,8 +70,8 @@ int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_
         return mlps_fail_usage(err, -EINVAL,
                                "open %s: an object opens for reading or for writing, not both",
                                path->uri);
-    uint64_t size = 0;
-    int rc = (flags & MLPS_OPEN_READ) ? head_size(store, path, &size, err) : 0;
+    uint64_t size = known ? *known : 0;
+    int rc = (flags & MLPS_OPEN_READ) && !known ? head_size(store, path, &size, err) : 0;
     if (rc < 0)
         return rc;
     s3_file *f = calloc(1, sizeof *f);
@@ -88,6 +89,18 @@ int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_
     }
     *out = &f->base;
     return 0;
+}
+
+int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
+                      mlps_error *err)
+{
+    return open_object(store, path, flags, NULL, out, err);
+}
+
+int mlps_s3_file_open_sized(mlps_store *store, const mlps_path *path, int flags, uint64_t size,
+                            mlps_file **out, mlps_error *err)
+{
+    return open_object(store, path, flags, &size, out, err);
 }
 
 /* --- multipart upload --- */

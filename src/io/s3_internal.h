@@ -166,6 +166,8 @@ int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visi
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
                       mlps_error *err);
+int mlps_s3_file_open_sized(mlps_store *store, const mlps_path *path, int flags, uint64_t size,
+                            mlps_file **out, mlps_error *err);
 int mlps_s3_file_close(mlps_file *file, mlps_error *err);
 void mlps_s3_file_abort(mlps_file *file);
 int mlps_s3_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);

@@ -117,6 +117,9 @@ train() {
 }
 
 train unet3d 8 1 1048576 1048576 2
+case_begin "the loader reads the objects without a HEAD first: the plan knows their sizes"
+expect_eq "$(json_get "$SUMMARY" io.s3_requests.HeadObject.count)" 8 \
+    "io.s3_requests.HeadObject.count (one per object, by the check of its structure before the run)"
 case_begin "training run through a server that asks to slow down: the retries are reported"
 start_proxy
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps training run \
@@ -181,3 +184,7 @@ SUMMARY="$(newest_dir "$RESULTS/checkpointing/llama3-8b")/summary.json"
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
     "metric.s3_retries (the SlowDown answers the proxy gave)"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.GetObject.count)" 4 \
+    "metric.s3_requests.GetObject.count (one per object: each fits in one read)"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.GetObject.failed)" 0 \
+    "metric.s3_requests.GetObject.failed (the SlowDown answers were retried)"

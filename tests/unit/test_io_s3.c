@@ -185,6 +185,23 @@ static void request_latencies_count_each_request(void **state)
     assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 500, &err), 0);
     assert_int_equal(mlps_file_close(file, &err), 0);
     assert_int_equal(requests_of(store, MLPS_S3_GET_OBJECT), 2);
+
+    /* the size known: the ranged GET is the only request */
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_READ, 1000, &file, &err),
+                     0);
+    assert_int_equal(mlps_file_size(file), 1000);
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 900, &err), 0);
+    assert_int_equal(io_test_mismatch(buf, sizeof buf, 900, SEED), sizeof buf);
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    assert_int_equal(requests_of(store, MLPS_S3_HEAD_OBJECT), 1);
+    assert_int_equal(requests_of(store, MLPS_S3_GET_OBJECT), 3);
+    /* a size larger than the object's: the read past its end comes back short */
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_READ, 2000, &file, &err),
+                     0);
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 950, &err), -ENODATA);
+    mlps_file_close(file, NULL);
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_WRITE, 10, &file, &err),
+                     -EINVAL);
     for (mlps_s3_op op = 0; op < MLPS_S3_OP_COUNT; op++)
         assert_int_equal(mlps_store_s3_request_failures(store, op), 0);
     mlps_store_close(store);
