@@ -306,6 +306,8 @@ static int reduce(checkpointer *c, mlps_error *err)
     c->result->folder_on_s3 = strcmp(mlps_store_scheme(c->store), "s3") == 0;
     if (!rc && c->result->folder_on_s3)
         rc = mlps_store_s3_endpoints_gather(c->comm, c->store, &c->result->s3_endpoints, err);
+    if (!rc && c->result->folder_on_s3)
+        rc = mlps_store_s3_requests_reduce(c->comm, c->store, &c->result->s3_requests, err);
     return rc;
 }
 
@@ -341,5 +343,6 @@ void mlps_checkpoint_result_free(mlps_checkpoint_result *result)
     phase_free(&result->save);
     phase_free(&result->load);
     json_decref(result->s3_endpoints);
+    json_decref(result->s3_requests);
     memset(result, 0, sizeof *result);
 }

@@ -34,6 +34,7 @@ typedef struct mlps_checkpoint_result {
     bool folder_on_s3;    /* the checkpoint folder is an s3:// store */
     uint64_t s3_retries;  /* over all ranks: requests the s3:// store had to try again */
     json_t *s3_endpoints; /* rank 0, folder on s3://: each rank's endpoint; owned */
+    json_t *s3_requests;  /* rank 0, folder on s3://: latency of each kind of request; owned */
 } mlps_checkpoint_result;
 
 int mlps_checkpoint_run(const mlps_comm *comm, const mlps_checkpoint_workload *workload,

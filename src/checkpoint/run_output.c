@@ -99,6 +99,8 @@ static json_t *summary_json(const mlps_comm *comm, const mlps_checkpoint_result 
         json_object_set_new(metric, "s3_retries", json_integer((json_int_t)result->s3_retries));
     if (result->s3_endpoints)
         json_object_set(metric, "s3_endpoints", result->s3_endpoints);
+    if (result->s3_requests)
+        json_object_set(metric, "s3_requests", result->s3_requests);
     json_object_set_new(summary, "metric", metric);
     return summary;
 }

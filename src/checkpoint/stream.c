@@ -276,7 +276,9 @@ int mlps_stream_reader_read(mlps_stream_reader *r, const char *path, uint64_t ex
 {
     drop_cached_pages(r->store, path);
     reading f = {.r = r, .size = expected_bytes, .latency = latency};
-    int rc = mlps_file_open(r->store, path, MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL, &f.file, err);
+    /* the plan knows the size: on s3:// no HEAD before the first GET */
+    int rc = mlps_file_open_sized(r->store, path, MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL,
+                                  expected_bytes, &f.file, err);
     if (rc)
         return rc;
     rc = check_size(f.file, expected_bytes, err);

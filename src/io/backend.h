@@ -25,6 +25,10 @@ typedef struct mlps_backend {
      * mlps_file_init_base; the generic layer frees it after file_close or file_abort. */
     int (*file_open)(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
                      mlps_error *err);
+    /* Optional: opens for reading with the size given rather than asked for; without it,
+     * mlps_file_open_sized calls file_open. */
+    int (*file_open_sized)(mlps_store *store, const mlps_path *path, int flags, uint64_t size,
+                           mlps_file **out, mlps_error *err);
     int (*file_close)(mlps_file *file, mlps_error *err);
     void (*file_abort)(mlps_file *file);
     int (*file_truncate)(mlps_file *file, uint64_t size, mlps_error *err);

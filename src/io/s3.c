@@ -59,11 +59,26 @@ static void s3_store_close(mlps_store *store)
     pthread_mutex_destroy(&s3->handles.lock);
     mlps_s3_config_free(&s3->config);
     free((void *)s3->in_flight);
+    if (s3->latency)
+        for (size_t op = 0; op < MLPS_S3_OP_COUNT; op++)
+            pthread_mutex_destroy(&s3->latency[op].lock);
+    free(s3->latency);
     free(s3->bucket);
     free(s3->prefix);
     free(s3);
     store->impl = NULL;
     curl_global_cleanup();
+}
+
+static int latencies_init(mlps_s3_store *s3)
+{
+    if (!(s3->latency = calloc(MLPS_S3_OP_COUNT, sizeof *s3->latency)))
+        return -ENOMEM;
+    for (size_t op = 0; op < MLPS_S3_OP_COUNT; op++) {
+        pthread_mutex_init(&s3->latency[op].lock, NULL);
+        mlps_hist_init(&s3->latency[op].hist);
+    }
+    return 0;
 }
 
 static int s3_store_open(mlps_store *store, mlps_error *err)
@@ -83,6 +98,8 @@ static int s3_store_open(mlps_store *store, mlps_error *err)
     if (rc == 0)
         rc = mlps_s3_config_load(&s3->config, &store->options, err);
     if (rc == 0 && !(s3->in_flight = calloc(s3->config.endpoint_count, sizeof *s3->in_flight)))
+        rc = mlps_fail(err, -ENOMEM, "open store %s: out of memory", store->uri);
+    if (rc == 0 && latencies_init(s3) < 0)
         rc = mlps_fail(err, -ENOMEM, "open store %s: out of memory", store->uri);
     if (rc < 0)
         s3_store_close(store);
@@ -207,8 +224,8 @@ static int list_prefix(mlps_store *store, const char *uri, listing *l, unsigned 
         token = NULL;
         if (!query)
             return mlps_fail(err, -ENOMEM, "list %s: out of memory", uri);
-        mlps_s3_request request = {.method = "GET", .operation = "list", .uri = uri, .key = "",
-                                   .query = query};
+        mlps_s3_request request = {.op = MLPS_S3_LIST_OBJECTS, .method = "GET",
+                                   .operation = "list", .uri = uri, .key = "", .query = query};
         mlps_s3_response response;
         rc = mlps_s3_perform(store, &request, &response, err);
         if (rc == 0) {
@@ -272,7 +289,8 @@ static int s3_stat(mlps_store *store, const mlps_path *path, mlps_stat *out, mlp
     out->is_dir = true;
     if (!key[0])
         return 0; /* the bucket */
-    mlps_s3_request request = {.method = "HEAD", .operation = "stat", .uri = path->uri,
+    mlps_s3_request request = {.op = MLPS_S3_HEAD_OBJECT, .method = "HEAD", .operation = "stat",
+                               .uri = path->uri,
                                .key = key};
     mlps_s3_response response;
     int rc = mlps_s3_perform(store, &request, &response, err);
@@ -299,7 +317,8 @@ static int s3_remove(mlps_store *store, const mlps_path *path, mlps_error *err)
     const char *key = mlps_s3_key_of(path);
     if (!key[0])
         return 0; /* the bucket itself stays */
-    mlps_s3_request request = {.method = "DELETE", .operation = "remove", .uri = path->uri,
+    mlps_s3_request request = {.op = MLPS_S3_DELETE_OBJECT, .method = "DELETE",
+                               .operation = "remove", .uri = path->uri,
                                .key = key};
     mlps_s3_response response;
     int rc = mlps_s3_perform(store, &request, &response, err);
@@ -319,6 +338,7 @@ const mlps_backend mlps_backend_s3 = {
     .store_open = s3_store_open,
     .store_close = s3_store_close,
     .file_open = mlps_s3_file_open,
+    .file_open_sized = mlps_s3_file_open_sized,
     .file_close = mlps_s3_file_close,
     .file_abort = mlps_s3_file_abort,
     .file_truncate = mlps_s3_file_truncate,

@@ -1,5 +1,5 @@
-/* Files of the s3:// backend. A file open for reading learns its size with a HEAD and reads with
- * ranged GETs. A file open for writing takes sequential writes (each starts where the last ended)
+/* Files of the s3:// backend. A file open for reading learns its size with a HEAD (unless the
+ * caller gave it, mlps_file_open_sized) and reads with ranged GETs. A file open for writing takes sequential writes (each starts where the last ended)
  * into a part buffer: the first full part starts a multipart upload and goes up as part 1, the
  * next as part 2, and so on; close uploads the rest and completes the upload, or, when the object
  * never filled a part, stores it with a single PUT. Nothing is visible under the key before close
@@ -48,7 +48,8 @@ static void free_file_state(s3_file *f)
 
 static int head_size(mlps_store *store, const mlps_path *path, uint64_t *size, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "HEAD", .operation = "open", .uri = path->uri,
+    mlps_s3_request request = {.op = MLPS_S3_HEAD_OBJECT, .method = "HEAD", .operation = "open",
+                               .uri = path->uri,
                                .key = mlps_s3_key_of(path)};
     mlps_s3_response response;
     int rc = mlps_s3_perform(store, &request, &response, err);
@@ -57,8 +58,9 @@ static int head_size(mlps_store *store, const mlps_path *path, uint64_t *size, m
     return rc;
 }
 
-int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
-                      mlps_error *err)
+/* Opens with *size known, or, when size is NULL, learns it (reading) or starts empty. */
+static int open_object(mlps_store *store, const mlps_path *path, int flags, const uint64_t *known,
+                       mlps_file **out, mlps_error *err)
 {
     const char *key = mlps_s3_key_of(path);
     if (!key[0])
@@ -68,8 +70,8 @@ int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_
         return mlps_fail_usage(err, -EINVAL,
                                "open %s: an object opens for reading or for writing, not both",
                                path->uri);
-    uint64_t size = 0;
-    int rc = (flags & MLPS_OPEN_READ) ? head_size(store, path, &size, err) : 0;
+    uint64_t size = known ? *known : 0;
+    int rc = (flags & MLPS_OPEN_READ) && !known ? head_size(store, path, &size, err) : 0;
     if (rc < 0)
         return rc;
     s3_file *f = calloc(1, sizeof *f);
@@ -89,6 +91,18 @@ int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_
     return 0;
 }
 
+int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
+                      mlps_error *err)
+{
+    return open_object(store, path, flags, NULL, out, err);
+}
+
+int mlps_s3_file_open_sized(mlps_store *store, const mlps_path *path, int flags, uint64_t size,
+                            mlps_file **out, mlps_error *err)
+{
+    return open_object(store, path, flags, &size, out, err);
+}
+
 /* --- multipart upload --- */
 
 static char *upload_query(const s3_file *f, unsigned part_number)
@@ -104,7 +118,8 @@ static char *upload_query(const s3_file *f, unsigned part_number)
 
 static int start_upload(s3_file *f, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "POST", .operation = "write (CreateMultipartUpload)",
+    mlps_s3_request request = {.op = MLPS_S3_CREATE_MULTIPART_UPLOAD, .method = "POST",
+                               .operation = "write (CreateMultipartUpload)",
                                .uri = f->base.uri, .key = f->key, .query = "uploads="};
     mlps_s3_response response;
     int rc = mlps_s3_perform(f->base.store, &request, &response, err);
@@ -146,7 +161,8 @@ static int upload_part(s3_file *f, mlps_error *err)
     char *query = upload_query(f, f->parts + 1);
     if (!query)
         return mlps_fail(err, -ENOMEM, "write %s: out of memory", f->base.uri);
-    mlps_s3_request request = {.method = "PUT", .operation = "write (UploadPart)",
+    mlps_s3_request request = {.op = MLPS_S3_UPLOAD_PART, .method = "PUT",
+                               .operation = "write (UploadPart)",
                                .uri = f->base.uri, .key = f->key, .query = query,
                                .body = f->part, .body_len = f->part_len};
     mlps_s3_response response;
@@ -189,7 +205,8 @@ static int complete_upload(s3_file *f, mlps_error *err)
         mlps_s3_buffer_free(&doc);
         return mlps_fail(err, -ENOMEM, "close %s: out of memory", f->base.uri);
     }
-    mlps_s3_request request = {.method = "POST", .operation = "close (CompleteMultipartUpload)",
+    mlps_s3_request request = {.op = MLPS_S3_COMPLETE_MULTIPART_UPLOAD, .method = "POST",
+                               .operation = "close (CompleteMultipartUpload)",
                                .uri = f->base.uri, .key = f->key, .query = query,
                                .body = doc.data, .body_len = doc.len};
     mlps_s3_response response;
@@ -214,7 +231,7 @@ static void abort_upload(s3_file *f)
     int rc = -ENOMEM;
     long status = 0;
     if (query) {
-        mlps_s3_request request = {.method = "DELETE",
+        mlps_s3_request request = {.op = MLPS_S3_ABORT_MULTIPART_UPLOAD, .method = "DELETE",
                                    .operation = "abort (AbortMultipartUpload)",
                                    .uri = f->base.uri, .key = f->key, .query = query};
         mlps_s3_response response;
@@ -232,7 +249,8 @@ static void abort_upload(s3_file *f)
 
 static int put_whole(s3_file *f, mlps_error *err)
 {
-    mlps_s3_request request = {.method = "PUT", .operation = "close (PutObject)",
+    mlps_s3_request request = {.op = MLPS_S3_PUT_OBJECT, .method = "PUT",
+                               .operation = "close (PutObject)",
                                .uri = f->base.uri, .key = f->key, .body = f->part,
                                .body_len = f->part_len};
     mlps_s3_response response;
@@ -369,7 +387,8 @@ static void execute_read(mlps_io_req *req)
     uint64_t len = size - req->offset < req->len ? size - req->offset : req->len;
     char range[64];
     snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
-    mlps_s3_request request = {.method = "GET", .operation = "read", .uri = req->file->uri,
+    mlps_s3_request request = {.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
+                               .uri = req->file->uri,
                                .key = s3_file_of(req->file)->key, .range = range,
                                .into = req->buf, .into_len = (size_t)len};
     mlps_s3_response response;

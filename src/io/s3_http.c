@@ -345,7 +345,8 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
         mlps_s3_endpoint_done(s3, endpoint);
         return mlps_fail(err, -ENOMEM, "%s %s: out of memory", request->operation, request->uri);
     }
-    uint64_t seed = (mlps_monotonic_ns() ^ (uint64_t)(uintptr_t)request) | 1;
+    uint64_t started = mlps_monotonic_ns();
+    uint64_t seed = (started ^ (uint64_t)(uintptr_t)request) | 1;
     int result = 0;
     for (unsigned attempt = 1;; attempt++) {
         CURLcode rc = attempt_once(handle, config, url, request, response);
@@ -368,6 +369,7 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                    (unsigned long long)(delay / 1000000));
         mlps_sleep_until_ns(mlps_monotonic_ns() + delay);
     }
+    mlps_s3_latency_record(s3, request->op, mlps_monotonic_ns() - started, result < 0);
     release_handle(s3, handle);
     mlps_s3_endpoint_done(s3, endpoint);
     free(url);

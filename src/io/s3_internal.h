@@ -9,6 +9,7 @@
 
 #include "io/backend.h"
 #include "io/dotenv.h"
+#include "io/s3.h"
 
 /* S3 refuses multipart parts below 5 MiB, except the last. */
 #define MLPS_S3_MIN_PART_SIZE (5ull << 20)
@@ -68,6 +69,14 @@ typedef struct mlps_s3_handles {
     size_t count, capacity;
 } mlps_s3_handles;
 
+/* One kind of request's latencies; threads share the store, so a lock guards it (a request
+ * costs a network round trip, far more than taking the lock). */
+typedef struct mlps_s3_latency {
+    pthread_mutex_t lock;
+    mlps_hist hist; /* nanoseconds */
+    uint64_t failures;
+} mlps_s3_latency;
+
 typedef struct mlps_s3_store {
     mlps_s3_config config;
     char *bucket;
@@ -76,6 +85,7 @@ typedef struct mlps_s3_store {
     _Atomic uint64_t retries;
     _Atomic uint64_t next_endpoint; /* round_robin */
     _Atomic uint32_t *in_flight;     /* least_connections: requests per endpoint */
+    mlps_s3_latency *latency;        /* MLPS_S3_OP_COUNT of them */
 } mlps_s3_store;
 
 static inline mlps_s3_store *mlps_s3_of(const mlps_store *store)
@@ -93,6 +103,7 @@ int mlps_s3_buffer_append(mlps_s3_buffer *buffer, const void *data, size_t len);
 void mlps_s3_buffer_free(mlps_s3_buffer *buffer);
 
 typedef struct mlps_s3_request {
+    mlps_s3_op op;         /* the histogram its latency goes to */
     const char *method;    /* GET, HEAD, PUT, POST, DELETE */
     const char *operation; /* for messages: "read", "stat", "UploadPart" ... */
     const char *uri;       /* for messages: s3://bucket/key */
@@ -120,6 +131,9 @@ typedef struct mlps_s3_response {
 int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                     mlps_s3_response *response, mlps_error *err);
 void mlps_s3_response_free(mlps_s3_response *response);
+
+/* Adds one request's latency to the store's histogram of its kind. */
+void mlps_s3_latency_record(mlps_s3_store *s3, mlps_s3_op op, uint64_t ns, bool failed);
 
 /* The endpoint index the next request goes to (and, for least_connections, counts in flight
  * until mlps_s3_endpoint_done). */
@@ -152,6 +166,8 @@ int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visi
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
                       mlps_error *err);
+int mlps_s3_file_open_sized(mlps_store *store, const mlps_path *path, int flags, uint64_t size,
+                            mlps_file **out, mlps_error *err);
 int mlps_s3_file_close(mlps_file *file, mlps_error *err);
 void mlps_s3_file_abort(mlps_file *file);
 int mlps_s3_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);

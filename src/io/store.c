@@ -124,12 +124,17 @@ static bool flags_are_valid(int flags)
 
 typedef struct open_args {
     int flags;
+    bool size_known;
+    uint64_t size;
     mlps_file **out;
 } open_args;
 
 static int open_on(mlps_store *store, const mlps_path *path, void *args, mlps_error *err)
 {
     const open_args *open = args;
+    if (open->size_known && store->backend->file_open_sized)
+        return store->backend->file_open_sized(store, path, open->flags, open->size, open->out,
+                                               err);
     return store->backend->file_open(store, path, open->flags, open->out, err);
 }
 
@@ -144,6 +149,20 @@ int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **o
                                "and CREATE) and one of SEQUENTIAL or RANDOM, and nothing else",
                                store->uri, path ? path : "", (unsigned)flags);
     open_args args = {.flags = flags, .out = out};
+    return on_path(store, path, open_on, &args, err);
+}
+
+int mlps_file_open_sized(mlps_store *store, const char *path, int flags, uint64_t size,
+                         mlps_file **out, mlps_error *err)
+{
+    *out = NULL;
+    if (!flags_are_valid(flags) || !(flags & MLPS_OPEN_READ) || (flags & MLPS_OPEN_WRITE))
+        return mlps_fail_usage(err, -EINVAL,
+                               "open %s/%s with a known size: flags 0x%x must include "
+                               "MLPS_OPEN_READ, not MLPS_OPEN_WRITE, and may add one of "
+                               "SEQUENTIAL or RANDOM",
+                               store->uri, path ? path : "", (unsigned)flags);
+    open_args args = {.flags = flags, .size_known = true, .size = size, .out = out};
     return on_path(store, path, open_on, &args, err);
 }
 

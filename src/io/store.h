@@ -165,6 +165,14 @@ int mlps_store_remove_partials(mlps_store *store, const char *path, uint64_t *re
 
 int mlps_file_open(mlps_store *store, const char *path, int flags, mlps_file **out,
                    mlps_error *err);
+/* Opens for reading (flags with MLPS_OPEN_READ, without WRITE) a file whose size the caller
+ * already knows, from a listing, a stat or its plan, so a backend that would have to ask for it
+ * does not: on s3:// the first ranged GET is then the only request (no HEAD). The size is
+ * taken as mlps_file_size's; if the object is in fact shorter, reads past its end come back
+ * short as at any end of file, so a caller that relies on the size checks its reads. Backends
+ * that learn the size for free (file://, direct://, null://) ignore it. */
+int mlps_file_open_sized(mlps_store *store, const char *path, int flags, uint64_t size,
+                         mlps_file **out, mlps_error *err);
 /* Finishes and frees the file. Written files are made durable (fsync, unless skip_fsync) and an
  * atomic one is published under its name. No request may still be in flight on it. */
 int mlps_file_close(mlps_file *file, mlps_error *err);

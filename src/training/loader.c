@@ -104,7 +104,8 @@ static open_file *find_or_open(reader *r, uint64_t file, uint64_t expected_size,
     }
     char name[PATH_MAX];
     if (mlps_layout_file_name(r->loader->config.layouts, file, name, sizeof name, err) ||
-        mlps_file_open(r->loader->config.store, name, MLPS_OPEN_READ, &free_entry->handle, err))
+        mlps_file_open_sized(r->loader->config.store, name, MLPS_OPEN_READ, expected_size,
+                             &free_entry->handle, err))
         return NULL;
     free_entry->index = file;
     free_entry->expected_size = expected_size;

@@ -442,6 +442,8 @@ static int reduce_results(trainer *t, mlps_error *err)
     result->data_on_s3 = strcmp(mlps_store_scheme(t->store), "s3") == 0;
     if (!rc && result->data_on_s3)
         rc = mlps_store_s3_endpoints_gather(t->comm, t->store, &result->s3_endpoints, err);
+    if (!rc && result->data_on_s3)
+        rc = mlps_store_s3_requests_reduce(t->comm, t->store, &result->s3_requests, err);
     return rc;
 }
 
@@ -516,5 +518,6 @@ void mlps_training_result_free(mlps_training_result *result)
     free(result->epochs);
     mlps_run_metrics_free(&result->metrics);
     json_decref(result->s3_endpoints);
+    json_decref(result->s3_requests);
     memset(result, 0, sizeof *result);
 }

@@ -32,6 +32,7 @@ typedef struct mlps_training_result {
     bool data_on_s3;           /* the data folder is an s3:// store */
     uint64_t s3_retries;       /* over all ranks: requests the s3:// store had to try again */
     json_t *s3_endpoints;      /* rank 0, data on s3://: each rank's endpoint; owned */
+    json_t *s3_requests;       /* rank 0, data on s3://: latency of each kind of request; owned */
     uint64_t start_wall_ns, end_wall_ns;
 } mlps_training_result;
 

@@ -30,6 +30,8 @@ static json_t *io_json(const mlps_training_result *result)
         json_object_set_new(io, "s3_retries", json_integer((json_int_t)result->s3_retries));
     if (io && result->s3_endpoints)
         json_object_set(io, "s3_endpoints", result->s3_endpoints);
+    if (io && result->s3_requests)
+        json_object_set(io, "s3_requests", result->s3_requests);
     return io;
 }
 

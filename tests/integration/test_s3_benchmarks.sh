@@ -106,9 +106,20 @@ train() {
         "io.sample_bytes_read"
     expect_eq "$(json_get "$SUMMARY" io.s3_retries)" 0 "io.s3_retries"
     expect_eq "$(json_get "$SUMMARY" steps_per_epoch)" "$((samples / batch / 2))" "steps_per_epoch"
+    expect_positive "$(json_get "$SUMMARY" io.s3_requests.GetObject.count)" \
+        "io.s3_requests.GetObject.count"
+    expect_eq "$(json_get "$SUMMARY" io.s3_requests.GetObject.failed)" 0 \
+        "io.s3_requests.GetObject.failed"
+    expect_positive "$(json_get "$SUMMARY" io.s3_requests.GetObject.p99_ms)" \
+        "io.s3_requests.GetObject.p99_ms"
+    expect_eq "$(json_get "$SUMMARY" io.s3_requests | grep -c PutObject)" 0 \
+        "io.s3_requests of a run that only reads: no PutObject"
 }
 
 train unet3d 8 1 1048576 1048576 2
+case_begin "the loader reads the objects without a HEAD first: the plan knows their sizes"
+expect_eq "$(json_get "$SUMMARY" io.s3_requests.HeadObject.count)" 8 \
+    "io.s3_requests.HeadObject.count (one per object, by the check of its structure before the run)"
 case_begin "training run through a server that asks to slow down: the retries are reported"
 start_proxy
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps training run \
@@ -153,6 +164,13 @@ SUMMARY="$(newest_dir "$RESULTS/checkpointing/llama3-8b")/summary.json"
 expect_eq "$(json_get "$SUMMARY" metric.checkpoint_size_bytes)" 22986240 "checkpoint_size_bytes"
 expect_eq "$(json_get "$SUMMARY" metric.checkpoint_files)" 4 "checkpoint_files"
 expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" 0 "metric.s3_retries"
+# four objects and the completion marker, each below the 32 MiB part size: one PUT each
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.PutObject.count)" 5 \
+    "metric.s3_requests.PutObject.count"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests | grep -c UploadPart)" 0 \
+    "metric.s3_requests of objects below the part size: no UploadPart"
+expect_positive "$(json_get "$SUMMARY" metric.s3_requests.PutObject.mean_ms)" \
+    "metric.s3_requests.PutObject.mean_ms"
 expect_eq "$(json_get "$SUMMARY" metric.load_checkpoint_duration_seconds | tr -d '[]' | wc -w)" 1 \
     "one load timed"
 
@@ -166,3 +184,7 @@ SUMMARY="$(newest_dir "$RESULTS/checkpointing/llama3-8b")/summary.json"
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
     "metric.s3_retries (the SlowDown answers the proxy gave)"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.GetObject.count)" 4 \
+    "metric.s3_requests.GetObject.count (one per object: each fits in one read)"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.GetObject.failed)" 0 \
+    "metric.s3_requests.GetObject.failed (the SlowDown answers were retried)"

@@ -152,6 +152,61 @@ static void multipart_object_round_trip_and_ranges(void **state)
     mlps_store_close(store);
 }
 
+static uint64_t requests_of(const mlps_store *store, mlps_s3_op op)
+{
+    mlps_hist hist;
+    mlps_store_s3_request_latency(store, op, &hist);
+    return mlps_hist_count(&hist);
+}
+
+static void request_latencies_count_each_request(void **state)
+{
+    (void)state;
+    assert_string_equal(mlps_s3_op_name(MLPS_S3_UPLOAD_PART), "UploadPart");
+    assert_string_equal(mlps_s3_op_name(MLPS_S3_DELETE_OBJECTS), "DeleteObjects");
+    if (!have_server())
+        skip();
+    mlps_store *store = open_test_store("latency");
+    /* 11 MiB + 123 in parts of 5 MiB (MLPS_S3_PART_SIZE, set by test_s3.sh) */
+    write_object(store, "big.bin", (11ull << 20) + 123, 1u << 20);
+    assert_int_equal(requests_of(store, MLPS_S3_CREATE_MULTIPART_UPLOAD), 1);
+    assert_int_equal(requests_of(store, MLPS_S3_UPLOAD_PART), 3);
+    assert_int_equal(requests_of(store, MLPS_S3_COMPLETE_MULTIPART_UPLOAD), 1);
+    assert_int_equal(requests_of(store, MLPS_S3_PUT_OBJECT), 0);
+    write_object(store, "small.bin", 1000, 1000);
+    assert_int_equal(requests_of(store, MLPS_S3_PUT_OBJECT), 1);
+
+    mlps_file *file = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_file_open(store, "small.bin", MLPS_OPEN_READ, &file, &err), 0);
+    assert_int_equal(requests_of(store, MLPS_S3_HEAD_OBJECT), 1);
+    char buf[100];
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 10, &err), 0);
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 500, &err), 0);
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    assert_int_equal(requests_of(store, MLPS_S3_GET_OBJECT), 2);
+
+    /* the size known: the ranged GET is the only request */
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_READ, 1000, &file, &err),
+                     0);
+    assert_int_equal(mlps_file_size(file), 1000);
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 900, &err), 0);
+    assert_int_equal(io_test_mismatch(buf, sizeof buf, 900, SEED), sizeof buf);
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    assert_int_equal(requests_of(store, MLPS_S3_HEAD_OBJECT), 1);
+    assert_int_equal(requests_of(store, MLPS_S3_GET_OBJECT), 3);
+    /* a size larger than the object's: the read past its end comes back short */
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_READ, 2000, &file, &err),
+                     0);
+    assert_int_equal(mlps_file_pread_full(file, buf, sizeof buf, 950, &err), -ENODATA);
+    mlps_file_close(file, NULL);
+    assert_int_equal(mlps_file_open_sized(store, "small.bin", MLPS_OPEN_WRITE, 10, &file, &err),
+                     -EINVAL);
+    for (mlps_s3_op op = 0; op < MLPS_S3_OP_COUNT; op++)
+        assert_int_equal(mlps_store_s3_request_failures(store, op), 0);
+    mlps_store_close(store);
+}
+
 static void writes_go_front_to_back(void **state)
 {
     (void)state;
@@ -317,6 +372,13 @@ static void refused_connection_fails_after_bounded_retries(void **state)
     assert_null(strstr(err.message, "secret-shown-nowhere"));
     assert_null(strstr(err.message, "AKIDSHOWNNOWHERE"));
     assert_int_equal(mlps_store_s3_retries(store), 1);
+    /* one request, two attempts: one HeadObject sample, failed */
+    mlps_hist hist;
+    mlps_store_s3_request_latency(store, MLPS_S3_HEAD_OBJECT, &hist);
+    assert_int_equal(mlps_hist_count(&hist), 1);
+    assert_int_equal(mlps_store_s3_request_failures(store, MLPS_S3_HEAD_OBJECT), 1);
+    mlps_store_s3_request_latency(store, MLPS_S3_GET_OBJECT, &hist);
+    assert_int_equal(mlps_hist_count(&hist), 0);
     mlps_store_close(store);
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
         restore_env(&env[i]);
@@ -366,6 +428,7 @@ int main(void)
         cmocka_unit_test(refused_connection_fails_after_bounded_retries),
         cmocka_unit_test(small_object_round_trip),
         cmocka_unit_test(multipart_object_round_trip_and_ranges),
+        cmocka_unit_test(request_latencies_count_each_request),
         cmocka_unit_test(writes_go_front_to_back),
         cmocka_unit_test(listing_spans_pages),
         cmocka_unit_test(missing_object_and_bucket_are_named),
