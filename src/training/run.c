@@ -83,13 +83,14 @@ static int find_train_files(trainer *t, mlps_error *err)
     if (rc || t->train_files.count == wanted)
         return rc;
     return mlps_fail_usage(err, -ENOENT,
-                           "%s/%s holds %" PRIu64 " of the %" PRIu64 " .%s files the run reads "
-                           "(missing %" PRIu64 "); write them with: mlps training datagen -m %s "
-                           "-np <N> -dd <DIR> -p dataset.num_files_train=%" PRIu64,
-                           t->workload->dataset.data_folder,
+                           "%s holds %" PRIu64 " of the %" PRIu64 " files the run reads "
+                           "(missing %" PRIu64 ": %s/ has %" PRIu64 " .%s files); write them "
+                           "with: mlps training datagen -m %s -np <N> -dd <DIR> -p "
+                           "dataset.num_files_train=%" PRIu64,
+                           t->workload->dataset.data_folder, t->train_files.available, wanted,
+                           wanted - t->train_files.available,
                            mlps_split_directory(MLPS_SPLIT_TRAIN), t->train_files.available,
-                           wanted, t->layout.extension, wanted - t->train_files.available,
-                           t->workload->model, wanted);
+                           t->layout.extension, t->workload->model, wanted);
 }
 
 /* Which files the run reads, when that is not simply every file there. */

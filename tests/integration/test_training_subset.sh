@@ -91,7 +91,8 @@ expect_json "$summary" dataset.subfolders 2
 case_begin "more files than the folder holds: how many are missing, and how to write them"
 expect_exit 2 mlps training run -m unet3d -g h100 -na 2 -cm 1 -dd "$MIXED" -rd "$SCRATCH/bad" \
     -p dataset.num_files_train=13 dataset.record_length_bytes=$SMALL "${RUN_KEYS[@]}" "${MPI[@]}"
-expect_one_error "unet3d/train holds 12 of the 13 .npz files the run reads (missing 1)" \
+expect_one_error "mixed/unet3d holds 12 of the 13 files the run reads (missing 1: train/ has 12 \
+.npz files)" \
     "mlps training datagen -m unet3d" "dataset.num_files_train=13"
 [[ -z "$(find "$SCRATCH/bad" -name summary.json 2>/dev/null)" ]] ||
     fail "no summary.json after a refused run" "(none)" "$(find "$SCRATCH/bad" -name summary.json)"
