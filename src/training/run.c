@@ -93,7 +93,7 @@ static int find_train_files(trainer *t, mlps_error *err)
                            t->layout.extension, t->workload->model, wanted);
 }
 
-/* Which files the run reads, when that is not simply every file there. */
+/* Which files the run reads: all of the folder's, or the first of more, named. */
 static void say_which_files(const trainer *t)
 {
     const mlps_dataset_files *files = &t->train_files;
