@@ -54,8 +54,9 @@ typedef enum mlps_split {
 typedef struct mlps_dataset_layout {
     const char *file_prefix;       /* dataset.file_prefix, "img" by default */
     const char *extension;         /* the format's name, "npz", "tfrecord", ... (no dot) */
-    uint64_t num_files_train;      /* dataset.num_files_train (the count the files were generated
-                                      with: it appears in every name) */
+    uint64_t num_files_train;      /* dataset.num_files_train (datagen: the count that appears in
+                                      every name; a run lists the folder instead and reads the
+                                      first this many, training/dataset_files.h) */
     uint64_t num_files_eval;       /* dataset.num_files_eval */
     uint64_t num_subfolders_train; /* dataset.num_subfolders_train; 0 or 1: no subfolders */
     uint64_t num_subfolders_eval;  /* dataset.num_subfolders_eval */

@@ -19,6 +19,7 @@
 #include "core/units.h"
 #include "io/s3.h"
 #include "io/storage_config.h"
+#include "training/dataset_files.h"
 #include "training/datagen.h"
 #include "training/train_ckpt.h"
 
@@ -29,6 +30,7 @@ typedef struct trainer {
     const mlps_format *format;
     mlps_format_params params;
     mlps_dataset_layout layout;
+    mlps_dataset_files train_files; /* the files read, in DLIO's order (dataset_files.h) */
     mlps_store *store;
     mlps_layout_cache *layouts;
     mlps_loader *loader;
@@ -48,7 +50,14 @@ typedef struct trainer {
 static int name_train_file(void *ctx, uint64_t file, char *out, size_t size, mlps_error *err)
 {
     const trainer *t = ctx;
-    return mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, file, out, size, err);
+    if (file >= t->train_files.count)
+        return mlps_fail(err, -EINVAL, "train file %" PRIu64 " does not exist: the run reads %"
+                         PRIu64 " files", file, t->train_files.count);
+    int written = snprintf(out, size, "%s", t->train_files.paths[file]);
+    if (written < 0 || (size_t)written >= size)
+        return mlps_fail(err, -ENAMETOOLONG, "dataset path %s does not fit in %zu bytes",
+                         t->train_files.paths[file], size);
+    return 0;
 }
 
 static int sample_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, uint64_t *sample,
@@ -64,38 +73,71 @@ static int sample_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, u
 
 /* --- the dataset check --- */
 
-static int count_missing(const trainer *t, uint64_t *missing, char *first, size_t size,
-                         mlps_error *err)
+/* Rank 0 lists the train folder the way DLIO does and keeps the first num_files_train files;
+ * fewer is a usage error saying how many are missing and how to write them. */
+static int find_train_files(trainer *t, mlps_error *err)
 {
-    *missing = 0;
-    for (uint64_t i = 0; i < t->layout.num_files_train; i++) {
-        char path[PATH_MAX];
-        int rc = mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, i, path, sizeof path, err);
-        if (rc)
-            return rc;
-        mlps_stat st;
-        if (mlps_store_stat(t->store, path, &st, NULL) == 0 && !st.is_dir)
-            continue;
-        if ((*missing)++ == 0)
-            snprintf(first, size, "%s", path);
-    }
+    uint64_t wanted = t->layout.num_files_train;
+    int rc = mlps_dataset_files_list(t->store, MLPS_SPLIT_TRAIN, t->layout.extension, wanted,
+                                     &t->train_files, err);
+    if (rc || t->train_files.count == wanted)
+        return rc;
+    return mlps_fail_usage(err, -ENOENT,
+                           "%s holds %" PRIu64 " of the %" PRIu64 " files the run reads "
+                           "(missing %" PRIu64 ": %s/ has %" PRIu64 " .%s files); write them "
+                           "with: mlps training datagen -m %s -np <N> -dd <DIR> -p "
+                           "dataset.num_files_train=%" PRIu64,
+                           t->workload->dataset.data_folder, t->train_files.available, wanted,
+                           wanted - t->train_files.available,
+                           mlps_split_directory(MLPS_SPLIT_TRAIN), t->train_files.available,
+                           t->layout.extension, t->workload->model, wanted);
+}
+
+/* Which files the run reads: all of the folder's, or the first of more, named. */
+static void say_which_files(const trainer *t)
+{
+    const mlps_dataset_files *files = &t->train_files;
+    if (files->count == 0)
+        return;
+    char subfolders[64] = "";
+    if (files->subfolders > 0)
+        snprintf(subfolders, sizeof subfolders, " (%" PRIu64 " subfolders, sorted by file name)",
+                 files->subfolders);
+    if (files->available > files->count)
+        mlps_info("using the first %" PRIu64 " of %" PRIu64 " files in %s/ in sorted order%s: "
+                  "%s .. %s", files->count, files->available,
+                  mlps_split_directory(MLPS_SPLIT_TRAIN), subfolders, files->paths[0],
+                  files->paths[files->count - 1]);
+    else
+        mlps_info("using all %" PRIu64 " files in %s/%s", files->count,
+                  mlps_split_directory(MLPS_SPLIT_TRAIN), subfolders);
+}
+
+/* The summary says which files were read. */
+static int note_train_files(trainer *t, mlps_error *err)
+{
+    const mlps_dataset_files *files = &t->train_files;
+    mlps_training_result *result = t->result;
+    result->files_available = files->available;
+    result->files_used = files->count;
+    result->files_subfolders = files->subfolders;
+    if (files->count == 0)
+        return 0;
+    result->first_file = strdup(files->paths[0]);
+    result->last_file = strdup(files->paths[files->count - 1]);
+    if (!result->first_file || !result->last_file)
+        return mlps_fail(err, -ENOMEM, "out of memory noting the dataset's files");
     return 0;
 }
 
-static int look_for_dataset(const trainer *t, mlps_error *err)
+/* Collective: every rank learns rank 0's list of train files. */
+static int agree_on_train_files(trainer *t, mlps_error *err)
 {
-    uint64_t missing = 0;
-    char first[PATH_MAX] = "";
-    int rc = count_missing(t, &missing, first, sizeof first, err);
-    if (rc || missing == 0)
-        return rc;
-    return mlps_fail_usage(err, -ENOENT,
-                           "%s holds %" PRIu64 " of the %" PRIu64 " files the run reads (missing "
-                           "%" PRIu64 ", the first: %s); write them with: mlps training datagen "
-                           "-m %s -np <N> -dd <DIR> -p dataset.num_files_train=%" PRIu64,
-                           t->workload->dataset.data_folder, t->layout.num_files_train - missing,
-                           t->layout.num_files_train, missing, first, t->workload->model,
-                           t->layout.num_files_train);
+    int rc = t->comm->rank == 0 ? find_train_files(t, err) : 0;
+    rc = mlps_comm_agree(t->comm, rc, err);
+    if (!rc)
+        rc = mlps_dataset_files_share(t->comm, &t->train_files, err);
+    return mlps_comm_agree(t->comm, rc, err);
 }
 
 /* --- set-up --- */
@@ -139,14 +181,11 @@ static int open_dataset_store(const mlps_workload *w, uint32_t rank, bool odirec
  * before the first step rather than by the first read. */
 static int check_direct_reads(const trainer *t, mlps_error *err)
 {
-    char first[PATH_MAX];
     mlps_store *direct = NULL;
     mlps_file *file = NULL;
-    int rc = mlps_plan_file_path(&t->layout, MLPS_SPLIT_TRAIN, 0, first, sizeof first, err);
+    int rc = open_dataset_store(t->workload, (uint32_t)t->comm->rank, true, &direct, err);
     if (!rc)
-        rc = open_dataset_store(t->workload, (uint32_t)t->comm->rank, true, &direct, err);
-    if (!rc)
-        rc = mlps_file_open(direct, first, MLPS_OPEN_READ, &file, err);
+        rc = mlps_file_open(direct, t->train_files.paths[0], MLPS_OPEN_READ, &file, err);
     if (file)
         mlps_file_close(file, NULL);
     if (direct)
@@ -180,6 +219,7 @@ static void close_trainer(trainer *t)
     mlps_train_ckpt_writer_close(&t->checkpoint_writer);
     mlps_loader_destroy(t->loader);
     mlps_layout_cache_destroy(t->layouts);
+    mlps_dataset_files_free(&t->train_files);
     if (t->store)
         mlps_store_close(t->store);
 }
@@ -191,7 +231,7 @@ int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *work
     mlps_training_result scratch = {0};
     int rc = init_trainer(&t, comm, workload, &scratch, false, err);
     if (!rc && comm->rank == 0)
-        rc = look_for_dataset(&t, err);
+        rc = find_train_files(&t, err);
     bool direct = workload->reader.odirect && !rc && data_is_in_host_cache(&t);
     if (!rc && comm->rank == 0 && workload->reader.odirect && !direct)
         mlps_info("reader.odirect=true: %s is not read through the page cache; nothing to "
@@ -489,6 +529,13 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
     if (!rc && t.drop_caches && comm->rank == 0 && !data_is_in_host_cache(&t))
         mlps_info("--drop-caches: %s is not read through the page cache; nothing to drop",
                   mlps_store_uri(t.store));
+    rc = mlps_comm_agree(comm, rc, err);
+    if (!rc)
+        rc = agree_on_train_files(&t, err);
+    if (!rc && comm->rank == 0)
+        say_which_files(&t);
+    if (!rc)
+        rc = note_train_files(&t, err);
     if (!rc)
         rc = plan_run(&t, err);
     if (!rc)
@@ -519,5 +566,7 @@ void mlps_training_result_free(mlps_training_result *result)
     mlps_run_metrics_free(&result->metrics);
     json_decref(result->s3_endpoints);
     json_decref(result->s3_requests);
+    free(result->first_file);
+    free(result->last_file);
     memset(result, 0, sizeof *result);
 }

@@ -29,6 +29,10 @@ typedef struct mlps_training_result {
     mlps_loader_stats io;      /* over all ranks: bytes, requests, read latency */
     mlps_loader_stats rank_io; /* this rank's own */
     double dataset_bytes;      /* num_files_train x samples per file x record size */
+    uint64_t files_available;  /* data files of the format in the train folder */
+    uint64_t files_used;       /* the first num_files_train of them in DLIO's order */
+    uint64_t files_subfolders; /* subfolders of the train folder (0: none) */
+    char *first_file, *last_file; /* the first and last file used, relative to the data folder */
     bool data_on_s3;           /* the data folder is an s3:// store */
     uint64_t s3_retries;       /* over all ranks: requests the s3:// store had to try again */
     json_t *s3_endpoints;      /* rank 0, data on s3://: each rank's endpoint; owned */
@@ -36,8 +40,10 @@ typedef struct mlps_training_result {
     uint64_t start_wall_ns, end_wall_ns;
 } mlps_training_result;
 
-/* Checks before any I/O that the data folder holds every file the run reads; a missing file is
- * a usage error naming how many are missing, the first of them, and how to generate them. With
+/* Checks before any I/O that the data folder holds at least the num_files_train files the run
+ * reads, listed as DLIO lists them (training/dataset_files.h: the first num_files_train in
+ * sorted order are read); fewer is a usage error naming how many are missing and how to
+ * generate them. With
  * reader.odirect, a filesystem that refuses O_DIRECT is a usage error too. Collective (rank 0
  * looks, every rank learns). */
 int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *workload,

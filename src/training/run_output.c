@@ -35,6 +35,21 @@ static json_t *io_json(const mlps_training_result *result)
     return io;
 }
 
+/* Which files of the train folder the run read: the first files_used of files_available in
+ * DLIO's sorted order. */
+static json_t *dataset_json(const mlps_workload *w, const mlps_training_result *result)
+{
+    json_t *dataset = json_pack("{s:s, s:I, s:I, s:I}", "data_folder", w->dataset.data_folder,
+                                "files_available", (json_int_t)result->files_available,
+                                "files_used", (json_int_t)result->files_used, "subfolders",
+                                (json_int_t)result->files_subfolders);
+    if (dataset && result->first_file)
+        json_object_set_new(dataset, "first_file", json_string(result->first_file));
+    if (dataset && result->last_file)
+        json_object_set_new(dataset, "last_file", json_string(result->last_file));
+    return dataset;
+}
+
 static json_t *summary_json(const mlps_comm *comm, const mlps_workload *w,
                             const mlps_training_result *result, json_t *cluster)
 {
@@ -56,6 +71,7 @@ static json_t *summary_json(const mlps_comm *comm, const mlps_workload *w,
                         json_integer((json_int_t)w->dataset.num_files_eval));
     json_object_set_new(summary, "num_samples_per_file",
                         json_integer((json_int_t)w->dataset.num_samples_per_file));
+    json_object_set_new(summary, "dataset", dataset_json(w, result));
     json_object_set_new(summary, "metric", mlps_metrics_summary_json(&result->metrics));
     json_object_set_new(summary, "io", io_json(result));
     return summary;

@@ -252,7 +252,8 @@ refused() {
 }
 
 case_begin "more files than the data folder holds: how many are missing and how to make them"
-refused "holds 0 of the 20 files" "missing 20" "mlps training datagen -m unet3d" \
+refused "holds 16 of the 20 files" "missing 4: train/ has 16 .npz files" \
+    "mlps training datagen -m unet3d" \
     "dataset.num_files_train=20" -- \
     -m unet3d -g h100 -na 2 -cm 1 -dd "$DATA" -p "${UNET3D_DATA[@]}" \
     dataset.num_files_train=20 "${SMALL_RUN[@]}"

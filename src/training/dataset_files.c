@@ -1,0 +1,241 @@
+/* Listing a split's data files in DLIO's order; see dataset_files.h. */
+#include "training/dataset_files.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+/* A growable array of malloc'd strings. */
+typedef struct path_list {
+    char **items;
+    size_t count, capacity;
+} path_list;
+
+static void path_list_free(path_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i]);
+    free(list->items);
+    *list = (path_list){0};
+}
+
+/* Appends "<directory>/<name>"; -ENOMEM when out of memory. */
+static int path_list_add(path_list *list, const char *directory, const char *name)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? 2 * list->capacity : 64;
+        char **items = realloc(list->items, capacity * sizeof *items);
+        if (!items)
+            return -ENOMEM;
+        list->items = items;
+        list->capacity = capacity;
+    }
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", directory, name) < 0)
+        return -ENOMEM;
+    list->items[list->count++] = path;
+    return 0;
+}
+
+static bool ends_with(const char *text, const char *suffix)
+{
+    size_t text_len = strlen(text), suffix_len = strlen(suffix);
+    return text_len >= suffix_len && strcmp(text + text_len - suffix_len, suffix) == 0;
+}
+
+bool mlps_dataset_file_matches(const char *name, const char *extension, bool in_subfolder)
+{
+    if (mlps_store_is_partial_name(name))
+        return false;
+    if (!in_subfolder)
+        return ends_with(name, extension);
+    size_t name_len = strlen(name), ext_len = strlen(extension);
+    return name[0] != '.' && name_len > ext_len &&
+           name[name_len - ext_len - 1] == '.' && ends_with(name, extension);
+}
+
+/* --- sorting --- */
+
+static const char *basename_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* strcmp compares as unsigned char, which orders UTF-8 as Python orders code points. */
+static int by_full_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int by_basename_then_path(const void *a, const void *b)
+{
+    const char *left = *(char *const *)a, *right = *(char *const *)b;
+    int order = strcmp(basename_of(left), basename_of(right));
+    return order ? order : strcmp(left, right);
+}
+
+void mlps_dataset_files_sort(char **paths, size_t count, bool by_basename)
+{
+    if (count > 1)
+        qsort(paths, count, sizeof *paths, by_basename ? by_basename_then_path : by_full_path);
+}
+
+/* --- listing --- */
+
+typedef struct listing {
+    const char *directory; /* the listed directory, relative to the store root */
+    const char *extension;
+    bool in_subfolder;
+    path_list *files;
+    path_list *subfolders; /* NULL when listing a subfolder: DLIO looks one level down only */
+} listing;
+
+static int visit_entry(const mlps_entry *entry, void *arg)
+{
+    listing *l = arg;
+    if (entry->is_dir)
+        return l->subfolders && entry->name[0] != '.' && !mlps_store_is_partial_name(entry->name)
+                   ? path_list_add(l->subfolders, l->directory, entry->name)
+                   : 0;
+    if (!mlps_dataset_file_matches(entry->name, l->extension, l->in_subfolder))
+        return 0;
+    return path_list_add(l->files, l->directory, entry->name);
+}
+
+/* Lists one directory; a missing one holds nothing. */
+static int list_directory(mlps_store *store, listing *l, mlps_error *err)
+{
+    mlps_error listing_err;
+    mlps_error_clear(&listing_err);
+    int rc = mlps_store_list(store, l->directory, visit_entry, l, &listing_err);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc == -ENOMEM && listing_err.code == 0)
+        return mlps_fail(err, rc, "out of memory listing %s in %s", l->directory,
+                         mlps_store_uri(store));
+    if (rc && err)
+        *err = listing_err;
+    return rc;
+}
+
+/* Every subfolder's data files, or with no subfolder the split directory's own. */
+static int collect_files(mlps_store *store, const char *directory, const char *extension,
+                         path_list *files, path_list *subfolders, mlps_error *err)
+{
+    path_list direct_files = {0};
+    listing top = {.directory = directory, .extension = extension, .files = &direct_files,
+                   .subfolders = subfolders};
+    int rc = list_directory(store, &top, err);
+    if (!rc && subfolders->count == 0) {
+        *files = direct_files;
+        return 0;
+    }
+    path_list_free(&direct_files);
+    for (size_t i = 0; !rc && i < subfolders->count; i++) {
+        listing sub = {.directory = subfolders->items[i], .extension = extension,
+                       .in_subfolder = true, .files = files};
+        rc = list_directory(store, &sub, err);
+    }
+    return rc;
+}
+
+int mlps_dataset_files_list(mlps_store *store, mlps_split split, const char *extension,
+                            uint64_t wanted, mlps_dataset_files *out, mlps_error *err)
+{
+    *out = (mlps_dataset_files){0};
+    path_list files = {0}, subfolders = {0};
+    int rc = collect_files(store, mlps_split_directory(split), extension, &files, &subfolders,
+                           err);
+    if (rc) {
+        path_list_free(&files);
+        path_list_free(&subfolders);
+        return rc;
+    }
+    mlps_dataset_files_sort(files.items, files.count, subfolders.count > 0);
+    uint64_t keep = files.count < wanted ? files.count : wanted;
+    for (size_t i = keep; i < files.count; i++)
+        free(files.items[i]);
+    *out = (mlps_dataset_files){.paths = files.items, .count = keep, .available = files.count,
+                                .subfolders = subfolders.count};
+    path_list_free(&subfolders);
+    return 0;
+}
+
+void mlps_dataset_files_free(mlps_dataset_files *files)
+{
+    for (uint64_t i = 0; i < files->count; i++)
+        free(files->paths[i]);
+    free(files->paths);
+    *files = (mlps_dataset_files){0};
+}
+
+/* --- sharing rank 0's listing --- */
+
+/* The paths one after another, each ending in its NUL. */
+static char *pack_paths(const mlps_dataset_files *files, uint64_t *bytes)
+{
+    *bytes = 0;
+    for (uint64_t i = 0; i < files->count; i++)
+        *bytes += strlen(files->paths[i]) + 1;
+    char *packed = malloc(*bytes ? *bytes : 1);
+    char *at = packed;
+    for (uint64_t i = 0; packed && i < files->count; i++) {
+        size_t len = strlen(files->paths[i]) + 1;
+        memcpy(at, files->paths[i], len);
+        at += len;
+    }
+    return packed;
+}
+
+static int unpack_paths(mlps_dataset_files *files, const char *packed, uint64_t bytes)
+{
+    uint64_t count = files->count;
+    files->count = 0;
+    files->paths = calloc(count ? count : 1, sizeof *files->paths);
+    if (!files->paths)
+        return -ENOMEM;
+    const char *at = packed, *end = packed + bytes;
+    for (uint64_t i = 0; i < count && at < end; i++) {
+        if (!(files->paths[i] = strdup(at)))
+            return -ENOMEM;
+        files->count++;
+        at += strlen(at) + 1;
+    }
+    return files->count == count ? 0 : -EPROTO;
+}
+
+int mlps_dataset_files_share(const mlps_comm *comm, mlps_dataset_files *files, mlps_error *err)
+{
+    if (comm->size <= 1)
+        return 0;
+    uint64_t header[4] = {files->count, files->available, files->subfolders, 0};
+    char *packed = NULL;
+    if (comm->rank == 0 && !(packed = pack_paths(files, &header[3]))) {
+        /* The other ranks are already waiting for the list; leaving would stall the job. */
+        mlps_error_log("out of memory sharing the list of %llu dataset files",
+                       (unsigned long long)files->count);
+        mlps_comm_abort(comm, MLPS_EXIT_RUN_FAILED);
+    }
+    int rc = mlps_comm_broadcast(comm, header, sizeof header, 0, err);
+    if (!rc && comm->rank != 0 && !(packed = malloc(header[3] ? header[3] : 1))) {
+        mlps_error_log("out of memory receiving the list of %llu dataset files",
+                       (unsigned long long)header[0]);
+        mlps_comm_abort(comm, MLPS_EXIT_RUN_FAILED);
+    }
+    if (!rc && header[3] > 0)
+        rc = mlps_comm_broadcast(comm, packed, header[3], 0, err);
+    if (!rc && comm->rank != 0) {
+        *files = (mlps_dataset_files){.count = header[0], .available = header[1],
+                                      .subfolders = header[2]};
+        rc = unpack_paths(files, packed, header[3]);
+        if (rc)
+            rc = mlps_fail(err, rc, "the list of %llu dataset files from rank 0 did not unpack",
+                           (unsigned long long)header[0]);
+    }
+    free(packed);
+    return rc;
+}
