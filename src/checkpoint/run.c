@@ -117,9 +117,12 @@ static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps
     return 0;
 }
 
+/* The checkpoint is saved when every file is durable: the flush waits for the last fsyncs. */
 static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    return stream_files(c, step, write_file, latency, err);
+    int rc = stream_files(c, step, write_file, latency, err);
+    int flushed = mlps_stream_writer_flush(c->writer, rc ? NULL : err);
+    return rc ? rc : flushed;
 }
 
 static int load_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)

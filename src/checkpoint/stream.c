@@ -12,6 +12,7 @@
 
 #include "core/pagecache.h"
 #include "io/bufpool.h"
+#include "io/closer.h"
 #include "io/seqwriter.h"
 
 #define DEFAULT_WRITE_CHUNK ((size_t)32 << 20)
@@ -68,7 +69,54 @@ struct mlps_stream_writer {
     mlps_store *store;
     mlps_bufpool *pool;
     uint64_t seed;
+    mlps_closer *closer; /* closes (fsync, publication) each file while the next is written */
+    char **pending;      /* files handed to the closer since the last flush */
+    size_t pending_count, pending_capacity;
 };
+
+#define FILES_BEING_CLOSED 1
+
+static int remember_pending(mlps_stream_writer *w, const char *path, mlps_error *err)
+{
+    if (w->pending_count == w->pending_capacity) {
+        size_t grown = w->pending_capacity ? 2 * w->pending_capacity : 16;
+        char **bigger = realloc(w->pending, grown * sizeof *bigger);
+        if (!bigger)
+            return mlps_fail(err, -ENOMEM, "out of memory");
+        w->pending = bigger;
+        w->pending_capacity = grown;
+    }
+    if (!(w->pending[w->pending_count] = strdup(path)))
+        return mlps_fail(err, -ENOMEM, "out of memory");
+    w->pending_count++;
+    return 0;
+}
+
+/* Hands a finished file to the closer, starting it with the first file. */
+static int hand_over(mlps_stream_writer *w, const char *path, mlps_file *file, mlps_error *err)
+{
+    int rc = w->closer ? 0 : mlps_closer_start(FILES_BEING_CLOSED, &w->closer, err);
+    if (!rc)
+        rc = remember_pending(w, path, err);
+    if (rc) {
+        mlps_file_abort(file);
+        return rc;
+    }
+    return mlps_closer_close(w->closer, file, err);
+}
+
+int mlps_stream_writer_flush(mlps_stream_writer *w, mlps_error *err)
+{
+    int rc = mlps_closer_finish(w->closer, err);
+    w->closer = NULL;
+    for (size_t i = 0; i < w->pending_count; i++) {
+        if (!rc)
+            drop_cached_pages(w->store, w->pending[i]);
+        free(w->pending[i]);
+    }
+    w->pending_count = 0;
+    return rc;
+}
 
 int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *options,
                               mlps_stream_writer **out, mlps_error *err)
@@ -97,6 +145,8 @@ void mlps_stream_writer_destroy(mlps_stream_writer *w)
 {
     if (!w)
         return;
+    (void)mlps_stream_writer_flush(w, NULL);
+    free(w->pending);
     if (w->pool)
         mlps_bufpool_destroy(w->pool);
     free(w);
@@ -121,10 +171,9 @@ int mlps_stream_writer_write(mlps_stream_writer *w, const char *path, uint64_t b
         mlps_seqwriter_abort(writer);
         return rc;
     }
-    rc = mlps_seqwriter_close(writer, err);
-    if (!rc)
-        drop_cached_pages(w->store, path);
-    return rc;
+    mlps_file *file = NULL;
+    rc = mlps_seqwriter_release(writer, &file, err);
+    return rc ? rc : hand_over(w, path, file, err);
 }
 
 int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
@@ -135,6 +184,8 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
     int rc = mlps_stream_writer_create(store, options, &writer, err);
     if (!rc)
         rc = mlps_stream_writer_write(writer, path, bytes, latency, err);
+    if (!rc)
+        rc = mlps_stream_writer_flush(writer, err);
     mlps_stream_writer_destroy(writer);
     return rc;
 }

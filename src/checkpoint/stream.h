@@ -32,10 +32,16 @@ int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *opti
                               mlps_stream_writer **out, mlps_error *err);
 void mlps_stream_writer_destroy(mlps_stream_writer *writer);
 
-/* Writes `bytes` bytes to path (published atomically, fsynced on close). Each request's latency
- * goes into latency when given. On failure the partial file is removed. */
+/* Writes `bytes` bytes to path and hands the file to the writer's closer, which fsyncs and
+ * publishes it (atomically) while the next file is written. Each request's latency goes into
+ * latency when given. On failure the partial file is removed; a failed close of an earlier file
+ * is returned here or by the flush. */
 int mlps_stream_writer_write(mlps_stream_writer *writer, const char *path, uint64_t bytes,
                              mlps_hist *latency, mlps_error *err);
+/* Waits until every file written is durable and published (then drops them from the page
+ * cache); returns the first failure, which names the file. A checkpoint is written when this
+ * returns 0. */
+int mlps_stream_writer_flush(mlps_stream_writer *writer, mlps_error *err);
 
 /* mlps_stream_writer_write with a writer of its own. */
 int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,

@@ -1,6 +1,7 @@
 /* Tests of checkpoint file streams: sizes that are not multiples of the chunk, piece or O_DIRECT
  * alignment are written and read back exactly, files differ and do not compress, a wrong size is
- * named, and the memory the streams use is the stated bound. */
+ * named, the memory the streams use is the stated bound, and one writer's files are all durable
+ * and published after its flush, which reports a file that could not be published. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "checkpoint/stream.h"
@@ -143,6 +145,47 @@ static void memory_is_the_stated_bound(void **state)
     assert_int_equal(mlps_stream_read_memory(&small), 2ull * 96 * 1024);
 }
 
+static void one_writer_publishes_every_file_at_its_flush(void **state)
+{
+    (void)state;
+    char dir[1024], blocker[1100], inside[1200];
+    io_test_make_dir("ckpt-writer", dir, sizeof dir);
+    mlps_store *store = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(dir, NULL, &store, &err), 0);
+    mlps_stream_writer *writer = NULL;
+    assert_int_equal(mlps_stream_writer_create(store, &small, &writer, &err), 0);
+    const uint64_t sizes[] = {(64 << 10) * 3 + 5, 1, 200000};
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "w%d.pt", i);
+        assert_int_equal(mlps_stream_writer_write(writer, name, sizes[i], NULL, &err), 0);
+    }
+    assert_int_equal(mlps_stream_writer_flush(writer, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "w%d.pt", i);
+        mlps_stat st;
+        assert_int_equal(mlps_store_stat(store, name, &st, &err), 0);
+        assert_int_equal(st.size, sizes[i]);
+    }
+    /* a file whose name is taken by a non-empty directory cannot be published */
+    snprintf(blocker, sizeof blocker, "%s/taken.pt", dir);
+    snprintf(inside, sizeof inside, "%s/keep", blocker);
+    assert_int_equal(mkdir(blocker, 0755), 0);
+    FILE *keep = fopen(inside, "w");
+    assert_non_null(keep);
+    fclose(keep);
+    int rc = mlps_stream_writer_write(writer, "taken.pt", 1000, NULL, &err);
+    if (rc == 0)
+        rc = mlps_stream_writer_flush(writer, &err);
+    assert_true(rc < 0);
+    assert_non_null(strstr(err.message, "taken.pt"));
+    mlps_stream_writer_destroy(writer);
+    mlps_store_close(store);
+    io_test_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +194,7 @@ int main(void)
         cmocka_unit_test(files_differ_and_do_not_compress),
         cmocka_unit_test(one_reader_serves_many_files),
         cmocka_unit_test(memory_is_the_stated_bound),
+        cmocka_unit_test(one_writer_publishes_every_file_at_its_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
