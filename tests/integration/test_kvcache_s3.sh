@@ -8,6 +8,7 @@
 # reports; and the inputs an object store cache must refuse.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
+source "$MLPS_SOURCE_DIR/tests/integration/s3_test.sh"
 
 PY=/usr/bin/python3
 NPM_PREFIX="$MLPS_BUILD_DIR/npm-s3rver"
@@ -27,25 +28,10 @@ model_configs:
 EOF
 export MLPS_S3_PART_SIZE=$((5 << 20))
 
-PROXY_PID=""
-stop_proxy() {
-    if [[ -n "$PROXY_PID" ]]; then
-        kill "$PROXY_PID" 2>/dev/null || true
-        wait "$PROXY_PID" 2>/dev/null || true
-        PROXY_PID=""
-    fi
-}
-trap 'status=$?; stop_proxy; s3rver_stop; (exit $status); finish' EXIT
+trap 'status=$?; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
 
-install_status=0
-s3rver_install "$NPM_PREFIX" "$SCRATCH/npm.log" || install_status=$?
-if [[ $install_status == 2 ]]; then
-    echo "SKIPPED: the npm registry is unreachable (npm install s3rver@$S3RVER_VERSION)"
-    exit 0
-fi
+s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
 case_begin "s3rver $S3RVER_VERSION installs and starts"
-[[ $install_status == 0 ]] ||
-    fail "s3rver $S3RVER_VERSION installs" "installed" "$(cat "$SCRATCH/npm.log")"
 s3rver_start "$NPM_PREFIX" "$SERVER_DIR" "$SCRATCH/s3rver.log" "$BUCKET" ||
     fail "s3rver exited" "running" "$(cat "$SCRATCH/s3rver.log")"
 
@@ -135,17 +121,12 @@ expect_eq "$(list_keys kv/ | grep -c '\.npy$' || true)" 1 \
     ".npy objects under the prefix after the run (kv/deeper/y.npy only)"
 
 case_begin "through a server that asks to slow down: the run's retries are the ones reported"
-rm -f "$SCRATCH/proxy.port"
-$PY "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" 3 \
-    "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" 2>"$SCRATCH/proxy.log" &
-PROXY_PID=$!
-for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done
-[[ -s "$SCRATCH/proxy.port" ]] || fail "the proxy listens" "a port" "$(cat "$SCRATCH/proxy.log")"
+s3_proxy_start 3
 # Readers share the proxy's count, so one request may draw several failures in a row: enough
 # attempts that none runs out.
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 \
     expect_exit 0 kv --storage-capacity-gb 0.005 --output "$SCRATCH/retry.json"
-stop_proxy
+s3_proxy_stop
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SCRATCH/retry.json" mlps.storage_retries)" "$(cat "$SCRATCH/proxy.failed")" \
     "mlps.storage_retries (the SlowDown answers the proxy gave)"

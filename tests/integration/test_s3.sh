@@ -5,6 +5,7 @@
 # command end to end, and the error of an endpoint that refuses connections.
 source "$MLPS_SOURCE_DIR/tests/integration/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
+source "$MLPS_SOURCE_DIR/tests/integration/s3_test.sh"
 
 NPM_PREFIX="$MLPS_BUILD_DIR/npm-s3rver"
 DRIVER="$MLPS_BUILD_DIR/test_io_s3"
@@ -12,14 +13,7 @@ BUCKET=mlps-test
 trap 'status=$?; s3rver_stop; (exit $status); finish' EXIT
 
 case_begin "s3rver $S3RVER_VERSION is installed"
-install_status=0
-s3rver_install "$NPM_PREFIX" "$SCRATCH/npm.log" || install_status=$?
-if [[ $install_status == 2 ]]; then
-    echo "SKIPPED: the npm registry is unreachable (npm install s3rver@$S3RVER_VERSION)"
-    exit 0
-fi
-[[ $install_status == 0 ]] ||
-    fail "s3rver $S3RVER_VERSION installs" "installed" "$(cat "$SCRATCH/npm.log")"
+s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
 
 case_begin "s3rver starts"
 s3rver_start "$NPM_PREFIX" "$SCRATCH/s3rver" "$SCRATCH/s3rver.log" "$BUCKET" ||

@@ -7,41 +7,17 @@
 # ranged GET with 503 SlowDown checks that the retries a run made are the ones it reports.
 source "$MLPS_SOURCE_DIR/tests/integration/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
+source "$MLPS_SOURCE_DIR/tests/integration/s3_test.sh"
 
 NPM_PREFIX="$MLPS_BUILD_DIR/npm-s3rver"
 BUCKET=bench
 SERVER_DIR="$SCRATCH/s3rver"
 RESULTS="$SCRATCH/results"
 MPI=(--allow-run-as-root --oversubscribe)
-PROXY_PID=""
-stop_proxy() {
-    if [[ -n "$PROXY_PID" ]]; then
-        kill "$PROXY_PID" 2>/dev/null || true
-        wait "$PROXY_PID" 2>/dev/null || true
-        PROXY_PID=""
-    fi
-}
-# start_proxy: the flaky proxy in front of s3rver, failing every third ranged GET.
-start_proxy() {
-    rm -f "$SCRATCH/proxy.port"
-    python3 "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" 3 \
-        "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" 2>"$SCRATCH/proxy.log" &
-    PROXY_PID=$!
-    local _
-    for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done
-    [[ -s "$SCRATCH/proxy.port" ]] || fail "the proxy listens" "a port" "$(cat "$SCRATCH/proxy.log")"
-}
-trap 'status=$?; stop_proxy; s3rver_stop; (exit $status); finish' EXIT
+trap 'status=$?; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
 
-install_status=0
-s3rver_install "$NPM_PREFIX" "$SCRATCH/npm.log" || install_status=$?
-if [[ $install_status == 2 ]]; then
-    echo "SKIPPED: the npm registry is unreachable (npm install s3rver@$S3RVER_VERSION)"
-    exit 0
-fi
+s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
 case_begin "s3rver $S3RVER_VERSION installs and starts"
-[[ $install_status == 0 ]] ||
-    fail "s3rver $S3RVER_VERSION installs" "installed" "$(cat "$SCRATCH/npm.log")"
 s3rver_start "$NPM_PREFIX" "$SERVER_DIR" "$SCRATCH/s3rver.log" "$BUCKET" ||
     fail "s3rver exited" "running" "$(cat "$SCRATCH/s3rver.log")"
 
@@ -121,12 +97,12 @@ case_begin "the loader reads the objects without a HEAD first: the plan knows th
 expect_eq "$(json_get "$SUMMARY" io.s3_requests.HeadObject.count)" 8 \
     "io.s3_requests.HeadObject.count (one per object, by the check of its structure before the run)"
 case_begin "training run through a server that asks to slow down: the retries are reported"
-start_proxy
+s3_proxy_start 3
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps training run \
     -m unet3d -g h100 -na 2 -cm 1 -dd "s3://$BUCKET/data" -p dataset.num_files_train=8 \
     dataset.record_length_bytes=1048576 dataset.record_length_bytes_stdev=0 reader.batch_size=2 \
     train.epochs=1 train.computation_time=0 reader.odirect=true -rd "$RESULTS" "${MPI[@]}"
-stop_proxy
+s3_proxy_stop
 expect_stderr_contains "reader.odirect=true: s3://$BUCKET/data/unet3d is not read through the page cache; nothing to bypass"
 SUMMARY="$(newest_dir "$RESULTS/training/unet3d/run")/summary.json"
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
@@ -175,11 +151,11 @@ expect_eq "$(json_get "$SUMMARY" metric.load_checkpoint_duration_seconds | tr -d
     "one load timed"
 
 case_begin "checkpointing load through a server that asks to slow down: the retries are reported"
-start_proxy
+s3_proxy_start 3
 AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 expect_exit 0 mlps checkpointing \
     run -m llama3-8b -np 2 -cm 8 -cf "s3://$BUCKET/ckpt" -ncw 0 -ncr 1 -p "${MODEL_PARAMS[@]}" \
     checkpoint.time_between_checkpoints=0 -rd "$RESULTS" "${MPI[@]}"
-stop_proxy
+s3_proxy_stop
 SUMMARY="$(newest_dir "$RESULTS/checkpointing/llama3-8b")/summary.json"
 expect_positive "$(cat "$SCRATCH/proxy.failed")" "ranged GETs answered with SlowDown"
 expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
