@@ -11,17 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PY=/usr/bin/python3
 FIXTURES="$MLPS_SOURCE_DIR/tests/fixtures/kvcache"
 RESULTS="$SCRATCH/results"
-CONFIG="$SCRATCH/micro.yaml"
-cat >"$CONFIG" <<'EOF'
-model_configs:
-  micro-test:
-    name: "Micro test model"
-    num_layers: 2
-    hidden_dim: 256
-    num_heads: 4
-    kv_heads: 1
-    dtype: "float16"
-EOF
+CONFIG="$FIXTURES/micro-model.yaml" # 512 bytes per token
 
 SMALL_FS=""
 cleanup() {

@@ -15,17 +15,7 @@ NPM_PREFIX="$MLPS_BUILD_DIR/npm-s3rver"
 BUCKET=kvbench
 SERVER_DIR="$SCRATCH/s3rver"
 RESULTS="$SCRATCH/results"
-CONFIG="$SCRATCH/micro.yaml"
-cat >"$CONFIG" <<'EOF'
-model_configs:
-  micro-test:
-    name: "Micro test model"
-    num_layers: 2
-    hidden_dim: 256
-    num_heads: 4
-    kv_heads: 1
-    dtype: "float16"
-EOF
+CONFIG="$MLPS_SOURCE_DIR/tests/fixtures/kvcache/micro-model.yaml" # 512 bytes per token
 export MLPS_S3_PART_SIZE=$((5 << 20))
 
 trap 'status=$?; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
