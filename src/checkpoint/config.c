@@ -11,26 +11,16 @@
 static int resolve_path(const mlps_checkpoint_source *source, char *path, size_t size,
                         mlps_error *err)
 {
-    if (source->file) {
-        if (strlen(source->file) >= size)
-            return mlps_fail_usage(err, -ENAMETOOLONG, "workload file path '%s' is too long",
-                                   source->file);
-        strcpy(path, source->file);
-        return 0;
-    }
+    if (source->file)
+        return mlps_config_file_given(source->file, path, size, err);
     if (!source->model)
         return mlps_fail_usage(err, -EINVAL, "no workload given: name a model or a workload "
                                "file");
     char configs[PATH_MAX];
-    const char *dir = source->configs_dir;
-    if (!dir) {
-        int rc = mlps_configs_dir(MLPS_CHECKPOINT_CONFIGS_SUBFOLDER, configs, sizeof configs,
-                                  err);
-        if (rc != 0)
-            return rc;
-        dir = configs;
-    }
-    return mlps_checkpoint_config_path(source->model, dir, path, size, err);
+    const char *dir;
+    int rc = mlps_configs_dir_or_found(source->configs_dir, MLPS_CHECKPOINT_CONFIGS_SUBFOLDER,
+                                       configs, sizeof configs, &dir, err);
+    return rc ? rc : mlps_checkpoint_config_path(source->model, dir, path, size, err);
 }
 
 int mlps_checkpoint_workload_load(const mlps_checkpoint_source *source,

@@ -88,3 +88,18 @@ int mlps_configs_dir(const char *subfolder, char *out, size_t size, mlps_error *
     return mlps_configs_dir_from(subfolder, getenv(MLPS_CONFIG_DIR_ENV),
                                  n >= 0 ? program : NULL, out, size, err);
 }
+
+int mlps_config_file_given(const char *file, char *path, size_t size, mlps_error *err)
+{
+    if (strlen(file) >= size)
+        return mlps_fail_usage(err, -ENAMETOOLONG, "workload file path '%s' is too long", file);
+    strcpy(path, file);
+    return 0;
+}
+
+int mlps_configs_dir_or_found(const char *given, const char *subfolder, char *buffer, size_t size,
+                              const char **dir, mlps_error *err)
+{
+    *dir = given ? given : buffer;
+    return given ? 0 : mlps_configs_dir(subfolder, buffer, size, err);
+}

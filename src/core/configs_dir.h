@@ -26,4 +26,12 @@ int mlps_configs_dir(const char *subfolder, char *out, size_t size, mlps_error *
 int mlps_configs_dir_from(const char *subfolder, const char *env_value, const char *program_path,
                           char *out, size_t size, mlps_error *err);
 
+/* A workload given as a file: copies it into path, or a usage error when it does not fit. */
+int mlps_config_file_given(const char *file, char *path, size_t size, mlps_error *err);
+
+/* The configs folder to look in: given when not NULL, else mlps_configs_dir(subfolder) written
+ * into buffer. */
+int mlps_configs_dir_or_found(const char *given, const char *subfolder, char *buffer, size_t size,
+                              const char **dir, mlps_error *err);
+
 #endif

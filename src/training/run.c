@@ -73,6 +73,23 @@ static int sample_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, u
 
 /* --- the dataset check --- */
 
+/* DLIO refuses a dataset whose subfolders differ in number from dataset.num_subfolders_train
+ * (spec 10 §2.1); a flat folder goes with 0, and with 1, which writes no subfolder either. */
+static int check_subfolder_count(const trainer *t, mlps_error *err)
+{
+    uint64_t found = t->train_files.subfolders;
+    uint64_t configured = t->layout.num_subfolders_train;
+    bool flat_and_fine = found == 0 && configured <= 1;
+    if (flat_and_fine || found == configured)
+        return 0;
+    return mlps_fail_usage(err, -EINVAL,
+                           "%s/%s holds %" PRIu64 " subfolders but dataset.num_subfolders_train "
+                           "is %" PRIu64 "; they must match: pass -p "
+                           "dataset.num_subfolders_train=%" PRIu64 " (or regenerate the data)",
+                           t->workload->dataset.data_folder,
+                           mlps_split_directory(MLPS_SPLIT_TRAIN), found, configured, found);
+}
+
 /* Rank 0 lists the train folder the way DLIO does and keeps the first num_files_train files;
  * fewer is a usage error saying how many are missing and how to write them. */
 static int find_train_files(trainer *t, mlps_error *err)
@@ -80,6 +97,8 @@ static int find_train_files(trainer *t, mlps_error *err)
     uint64_t wanted = t->layout.num_files_train;
     int rc = mlps_dataset_files_list(t->store, MLPS_SPLIT_TRAIN, t->layout.extension, wanted,
                                      &t->train_files, err);
+    if (!rc)
+        rc = check_subfolder_count(t, err);
     if (rc || t->train_files.count == wanted)
         return rc;
     return mlps_fail_usage(err, -ENOENT,

@@ -7,28 +7,22 @@
 #include <limits.h>
 #include <string.h>
 
+#include "core/configs_dir.h"
+
 static int resolve_path(const mlps_workload_source *source, char *path, size_t size,
                         mlps_error *err)
 {
-    if (source->file) {
-        if (strlen(source->file) >= size)
-            return mlps_fail_usage(err, -ENAMETOOLONG, "workload file path '%s' is too long",
-                                   source->file);
-        strcpy(path, source->file);
-        return 0;
-    }
+    if (source->file)
+        return mlps_config_file_given(source->file, path, size, err);
     if (!source->model)
         return mlps_fail_usage(err, -EINVAL, "no workload given: name a model (and an "
                                "accelerator) or a workload file");
     char configs[PATH_MAX];
-    const char *dir = source->configs_dir;
-    if (!dir) {
-        int rc = mlps_workload_configs_dir(configs, sizeof configs, err);
-        if (rc != 0)
-            return rc;
-        dir = configs;
-    }
-    return mlps_workload_config_path(source->model, source->accelerator, dir, path, size, err);
+    const char *dir;
+    int rc = mlps_configs_dir_or_found(source->configs_dir, "training", configs, sizeof configs,
+                                       &dir, err);
+    return rc ? rc : mlps_workload_config_path(source->model, source->accelerator, dir, path,
+                                               size, err);
 }
 
 int mlps_workload_load(const mlps_workload_source *source, mlps_workload *out, mlps_error *err)

@@ -88,6 +88,16 @@ expect_read "$summary" 12 train/0/img_0_of_4.npz train/1/img_1_of_8.npz \
     $((2 * LARGE + 2 * SMALL))
 expect_json "$summary" dataset.subfolders 2
 
+case_begin "subfolders must match dataset.num_subfolders_train, as DLIO asserts"
+expect_exit 2 mlps training run -m unet3d -g h100 -na 2 -cm 1 -dd "$NESTED" -rd "$SCRATCH/bad" \
+    -p dataset.num_files_train=4 dataset.record_length_bytes=$SMALL "${RUN_KEYS[@]}" "${MPI[@]}"
+expect_one_error "nested/unet3d/train holds 2 subfolders but dataset.num_subfolders_train is 0" \
+    "dataset.num_subfolders_train=2"
+expect_exit 2 mlps training run -m unet3d -g h100 -na 2 -cm 1 -dd "$MIXED" -rd "$SCRATCH/bad" \
+    -p dataset.num_files_train=4 dataset.record_length_bytes=$SMALL dataset.num_subfolders_train=3 \
+    "${RUN_KEYS[@]}" "${MPI[@]}"
+expect_one_error "mixed/unet3d/train holds 0 subfolders but dataset.num_subfolders_train is 3"
+
 case_begin "more files than the folder holds: how many are missing, and how to write them"
 expect_exit 2 mlps training run -m unet3d -g h100 -na 2 -cm 1 -dd "$MIXED" -rd "$SCRATCH/bad" \
     -p dataset.num_files_train=13 dataset.record_length_bytes=$SMALL "${RUN_KEYS[@]}" "${MPI[@]}"
