@@ -30,6 +30,13 @@ typedef struct open_file {
     unsigned inflight;
 } open_file;
 
+/* Bytes [start, end) of one file that the batch reads next: adjacent sample extents (records
+ * of a tfrecord file read in order) join into one span, read as one stream would be. */
+typedef struct span {
+    open_file *file; /* NULL: empty */
+    uint64_t start, end;
+} span;
+
 typedef struct reader {
     mlps_loader *loader;
     pthread_t thread;
@@ -42,6 +49,7 @@ typedef struct reader {
     unsigned pending_count;
     open_file *files; /* queue_depth + 1 entries */
     open_file *current;
+    span pending_span; /* adjacent extents not yet queued */
     mlps_loader_stats stats;
 } reader;
 
@@ -115,7 +123,7 @@ static open_file *find_or_open(reader *r, uint64_t file, uint64_t expected_size,
 
 static void release_file(reader *r, open_file *f)
 {
-    if (f->handle && f->inflight == 0 && f != r->current) {
+    if (f->handle && f->inflight == 0 && f != r->current && f != r->pending_span.file) {
         mlps_file_close(f->handle, NULL);
         f->handle = NULL;
     }
@@ -200,11 +208,15 @@ static int wait_all(reader *r, mlps_error *err)
     return rc;
 }
 
-/* Queues the reads that cover one extent, aligned for the store. */
-static int read_extent(reader *r, open_file *f, mlps_sample_extent extent, mlps_error *err)
+/* Queues the reads that cover a span, aligned for the store. Request boundaries fall on
+ * multiples of the transfer size in the file, as a buffered stream reads (TensorFlow's
+ * TFRecordDataset with buffer_size = transfer_size), so the records of a batch are read in
+ * whole transfers rather than one request per record. */
+static int read_span(reader *r, span extent, mlps_error *err)
 {
     size_t alignment = r->loader->alignment;
-    uint64_t start = extent.offset, end = extent.offset + extent.length;
+    uint64_t transfer = r->loader->transfer_size;
+    uint64_t start = extent.start, end = extent.end;
     if (alignment > 1) {
         start -= start % alignment;
         end = (end + alignment - 1) / alignment * alignment;
@@ -218,15 +230,41 @@ static int read_extent(reader *r, open_file *f, mlps_sample_extent extent, mlps_
                 return rc;
         }
         mlps_io_req *req = r->idle[--r->idle_count];
-        uint64_t left = end - offset;
-        size_t len = left < r->loader->transfer_size ? (size_t)left : r->loader->transfer_size;
-        *req = (mlps_io_req){.file = f->handle, .op = MLPS_IO_READ, .offset = offset,
-                             .buf = mlps_bufpool_get(r->pool), .len = len, .user = f};
-        f->inflight++;
+        uint64_t boundary = (offset / transfer + 1) * transfer;
+        size_t len = (size_t)((boundary < end ? boundary : end) - offset);
+        *req = (mlps_io_req){.file = extent.file->handle, .op = MLPS_IO_READ, .offset = offset,
+                             .buf = mlps_bufpool_get(r->pool), .len = len,
+                             .user = extent.file};
+        extent.file->inflight++;
         r->pending[r->pending_count++] = req;
         offset += len;
     }
     return 0;
+}
+
+/* The span's file stays open while its reads are queued (release_file spares it). */
+static int queue_pending_span(reader *r, mlps_error *err)
+{
+    span pending = r->pending_span;
+    int rc = pending.file ? read_span(r, pending, err) : 0;
+    r->pending_span = (span){0};
+    if (pending.file)
+        release_file(r, pending.file);
+    return rc;
+}
+
+/* Extends the pending span with the next extent when they touch, else queues the span and
+ * starts a new one. */
+static int add_extent(reader *r, open_file *f, mlps_sample_extent extent, mlps_error *err)
+{
+    span *pending = &r->pending_span;
+    if (pending->file == f && pending->end == extent.offset) {
+        pending->end += extent.length;
+        return 0;
+    }
+    int rc = queue_pending_span(r, err);
+    *pending = (span){.file = f, .start = extent.offset, .end = extent.offset + extent.length};
+    return rc;
 }
 
 static int read_sample(reader *r, uint64_t epoch, uint64_t k, uint64_t *last_file,
@@ -252,11 +290,14 @@ static int read_sample(reader *r, uint64_t epoch, uint64_t k, uint64_t *last_fil
     open_file *f = find_or_open(r, file, file_size, err);
     if (!f)
         return err && err->code ? err->code : -EIO;
+    /* f is current before the previous span is queued: reaping while queueing must not close
+     * it (release_file spares the current file and the pending span's). */
     open_file *previous = r->current;
     r->current = f;
+    rc = add_extent(r, f, extent, err);
     if (previous && previous != f)
         release_file(r, previous);
-    return read_extent(r, f, extent, err);
+    return rc;
 }
 
 static int read_batch(reader *r, uint64_t epoch, uint64_t batch, uint64_t *sample_bytes,
@@ -269,6 +310,9 @@ static int read_batch(reader *r, uint64_t epoch, uint64_t batch, uint64_t *sampl
     int rc = 0;
     for (uint64_t k = batch * batch_size; k < (batch + 1) * batch_size && !rc; k++)
         rc = read_sample(r, epoch, k, &last_file, &last_extent, sample_bytes, err);
+    int queued = queue_pending_span(r, rc ? NULL : err);
+    if (!rc)
+        rc = queued;
     int drained = wait_all(r, rc ? NULL : err);
     open_file *current = r->current;
     r->current = NULL;

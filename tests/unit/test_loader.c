@@ -196,23 +196,25 @@ typedef struct expected_io {
 static uint64_t round_down(uint64_t x, uint64_t a) { return x - x % a; }
 static uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
-/* One extent read: aligned for the store, cut at the end of the file, in transfers. */
-static void expect_extent(const dataset *d, uint64_t file, mlps_sample_extent e, size_t alignment,
-                          expected_io *io)
+/* One span read: aligned for the store, cut at the end of the file, in requests that end at
+ * multiples of the transfer size in the file. */
+static void expect_span(const dataset *d, uint64_t file, uint64_t offset, uint64_t end_offset,
+                        size_t alignment, expected_io *io)
 {
-    uint64_t start = round_down(e.offset, alignment);
-    uint64_t end = round_up(e.offset + e.length, alignment);
+    uint64_t start = round_down(offset, alignment);
+    uint64_t end = round_up(end_offset, alignment);
     uint64_t transfer = round_up(TRANSFER, alignment);
-    io->sample_bytes += e.length;
     io->bytes_read += (end < d->sizes[file] ? end : d->sizes[file]) - start;
-    io->requests += (end - start + transfer - 1) / transfer;
+    io->requests += (end - 1) / transfer - start / transfer + 1;
 }
 
-/* A batch: consecutive samples with the same extent of the same file are read once. */
+/* A batch: consecutive samples with the same extent of the same file are read once, and
+ * extents that touch (the next starts where the last ended) are read as one span. */
 static uint64_t expect_batch(const dataset *d, uint64_t epoch, uint64_t batch, size_t alignment,
                              expected_io *io)
 {
     uint64_t before = io->sample_bytes, last_file = UINT64_MAX;
+    uint64_t span_start = 0, span_end = 0;
     mlps_sample_extent last = {0};
     for (uint64_t k = batch * BATCH; k < (batch + 1) * BATCH; k++) {
         uint64_t file, sample;
@@ -221,10 +223,20 @@ static uint64_t expect_batch(const dataset *d, uint64_t epoch, uint64_t batch, s
         io->samples++;
         if (file == last_file && e.offset == last.offset && e.length == last.length)
             continue;
-        expect_extent(d, file, e, alignment, io);
+        io->sample_bytes += e.length;
+        if (file == last_file && e.offset == span_end) {
+            span_end += e.length;
+        } else {
+            if (last_file != UINT64_MAX)
+                expect_span(d, last_file, span_start, span_end, alignment, io);
+            span_start = e.offset;
+            span_end = e.offset + e.length;
+        }
         last_file = file;
         last = e;
     }
+    if (last_file != UINT64_MAX)
+        expect_span(d, last_file, span_start, span_end, alignment, io);
     return io->sample_bytes - before;
 }
 
@@ -406,6 +418,52 @@ static void test_only_consecutive_shared_extents_are_merged(void **state)
     mlps_loader_stats_merged(loader, &stats);
     assert_int_equal(stats.samples, BATCH);
     assert_int_equal(stats.sample_bytes, bytes);
+    mlps_loader_destroy(loader);
+    mlps_layout_cache_destroy(layouts);
+    mlps_store_close(store);
+    remove_dataset(&d);
+}
+
+static int first_file_in_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file,
+                               uint64_t *sample, mlps_error *err)
+{
+    (void)ctx, (void)epoch, (void)err;
+    *file = 0;
+    *sample = k % SAMPLES_PER_FILE;
+    return 0;
+}
+
+/* Adjacent samples (the four 3000-byte records of indexed_binary file 0, bytes 0..12000) are
+ * read as a stream reads them: requests end at multiples of the transfer size (4096), so three
+ * requests (4096, 4096, 3808 bytes) rather than one per sample. */
+static void test_adjacent_samples_are_read_in_whole_transfers(void **state)
+{
+    (void)state;
+    dataset d;
+    make_dataset(&d, "indexed_binary", "loader-adjacent");
+    assert_int_equal(d.extents[0][1].offset, d.extents[0][0].offset + d.extents[0][0].length);
+    mlps_store *store = NULL;
+    mlps_layout_cache *layouts = NULL;
+    mlps_loader *loader = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(d.uri, NULL, &store, &err), 0);
+    assert_int_equal(mlps_layout_cache_create(store, d.format, &d.params, FILES, name_file, &d,
+                                              &layouts, &err), 0);
+    mlps_loader_config config = {.store = store, .layouts = layouts, .order = first_file_in_order,
+                                 .batch_size = SAMPLES_PER_FILE, .batches_per_epoch = 1,
+                                 .read_threads = 1, .prefetch_size = 1, .queue_depth = DEPTH,
+                                 .transfer_size = TRANSFER};
+    assert_int_equal(mlps_loader_create(&config, &loader, &err), 0);
+    assert_int_equal(mlps_loader_start_epoch(loader, 1, &err), 0);
+    uint64_t bytes = 0;
+    assert_int_equal(mlps_loader_next_batch(loader, &bytes, &err), 0);
+    mlps_loader_end_epoch(loader);
+    mlps_loader_stats stats;
+    mlps_loader_stats_merged(loader, &stats);
+    assert_int_equal(bytes, 12000);
+    assert_int_equal(stats.bytes_read, 12000);
+    assert_int_equal(stats.requests, 3);
+    assert_int_equal(stats.samples, 4);
     mlps_loader_destroy(loader);
     mlps_layout_cache_destroy(layouts);
     mlps_store_close(store);
@@ -607,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_batches_in_order_for_every_thread_and_prefetch_setting),
         cmocka_unit_test(test_samples_sharing_an_extent_are_read_once_per_batch),
         cmocka_unit_test(test_only_consecutive_shared_extents_are_merged),
+        cmocka_unit_test(test_adjacent_samples_are_read_in_whole_transfers),
         cmocka_unit_test(test_direct_reads_count_alignment_padding),
         cmocka_unit_test(test_missing_file_fails_its_batches_naming_it),
         cmocka_unit_test(test_truncated_file_fails_naming_file_and_offset),
