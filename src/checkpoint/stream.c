@@ -109,13 +109,21 @@ int mlps_stream_writer_flush(mlps_stream_writer *w, mlps_error *err)
 {
     int rc = mlps_closer_finish(w->closer, err);
     w->closer = NULL;
+    return rc;
+}
+
+void mlps_stream_writer_evict(mlps_stream_writer *w)
+{
     for (size_t i = 0; i < w->pending_count; i++) {
-        if (!rc)
-            drop_cached_pages(w->store, w->pending[i]);
+        drop_cached_pages(w->store, w->pending[i]);
         free(w->pending[i]);
     }
     w->pending_count = 0;
-    return rc;
+}
+
+void mlps_stream_evict(mlps_store *store, const char *path)
+{
+    drop_cached_pages(store, path);
 }
 
 int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *options,
@@ -146,6 +154,7 @@ void mlps_stream_writer_destroy(mlps_stream_writer *w)
     if (!w)
         return;
     (void)mlps_stream_writer_flush(w, NULL);
+    mlps_stream_writer_evict(w);
     free(w->pending);
     if (w->pool)
         mlps_bufpool_destroy(w->pool);
@@ -325,7 +334,6 @@ void mlps_stream_reader_destroy(mlps_stream_reader *r)
 int mlps_stream_reader_read(mlps_stream_reader *r, const char *path, uint64_t expected_bytes,
                             mlps_hist *latency, mlps_error *err)
 {
-    drop_cached_pages(r->store, path);
     reading f = {.r = r, .size = expected_bytes, .latency = latency};
     /* the plan knows the size: on s3:// no HEAD before the first GET */
     int rc = mlps_file_open_sized(r->store, path, MLPS_OPEN_READ | MLPS_OPEN_SEQUENTIAL,
@@ -338,7 +346,6 @@ int mlps_stream_reader_read(mlps_stream_reader *r, const char *path, uint64_t ex
     if (rc && drain(r) != 0)
         mlps_error_prefix(err, "(the read queue failed too) ");
     mlps_file_close(f.file, NULL);
-    drop_cached_pages(r->store, path);
     return rc;
 }
 
@@ -348,8 +355,10 @@ int mlps_stream_read_file(mlps_store *store, const char *path, uint64_t expected
 {
     mlps_stream_reader *reader = NULL;
     int rc = mlps_stream_reader_create(store, options, &reader, err);
+    drop_cached_pages(store, path);
     if (!rc)
         rc = mlps_stream_reader_read(reader, path, expected_bytes, latency, err);
+    drop_cached_pages(store, path);
     mlps_stream_reader_destroy(reader);
     return rc;
 }

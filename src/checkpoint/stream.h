@@ -38,10 +38,15 @@ void mlps_stream_writer_destroy(mlps_stream_writer *writer);
  * is returned here or by the flush. */
 int mlps_stream_writer_write(mlps_stream_writer *writer, const char *path, uint64_t bytes,
                              mlps_hist *latency, mlps_error *err);
-/* Waits until every file written is durable and published (then drops them from the page
- * cache); returns the first failure, which names the file. A checkpoint is written when this
- * returns 0. */
+/* Waits until every file written is durable and published; returns the first failure, which
+ * names the file. A checkpoint is written when this returns 0. */
 int mlps_stream_writer_flush(mlps_stream_writer *writer, mlps_error *err);
+/* Drops the files written since the last eviction from the page cache (file:// stores), so that
+ * reading them back comes from storage. Kept apart from the flush so that a timed save does not
+ * pay for it: fio's writes and the reference's do not. Destroy evicts too. */
+void mlps_stream_writer_evict(mlps_stream_writer *writer);
+/* Drops one file from the page cache (file:// stores; others have nothing cached). */
+void mlps_stream_evict(mlps_store *store, const char *path);
 
 /* mlps_stream_writer_write with a writer of its own. */
 int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
@@ -57,11 +62,12 @@ int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *opti
 void mlps_stream_reader_destroy(mlps_stream_reader *reader);
 
 /* Reads path, which must hold exactly expected_bytes (else an error naming the file, its size
- * and the expected size). Each request's latency goes into latency when given. */
+ * and the expected size). Each request's latency goes into latency when given. Buffered reads:
+ * evict the file first (mlps_stream_evict) for them to come from storage. */
 int mlps_stream_reader_read(mlps_stream_reader *reader, const char *path,
                             uint64_t expected_bytes, mlps_hist *latency, mlps_error *err);
 
-/* mlps_stream_reader_read with a reader of its own. */
+/* mlps_stream_reader_read with a reader of its own, the file evicted before and after. */
 int mlps_stream_read_file(mlps_store *store, const char *path, uint64_t expected_bytes,
                           const mlps_stream_options *options, mlps_hist *latency,
                           mlps_error *err);
