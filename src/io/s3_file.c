@@ -377,33 +377,47 @@ static void execute_write(mlps_io_req *req)
     pthread_mutex_unlock(&f->lock);
 }
 
-static void execute_read(mlps_io_req *req)
+bool mlps_s3_read_request(mlps_io_req *req, mlps_s3_request *request, char *range,
+                          size_t range_size)
 {
     uint64_t size = mlps_file_size(req->file);
     if (req->len == 0 || req->offset >= size) {
         req->result = 0; /* end of the object */
-        return;
+        return false;
     }
     uint64_t len = size - req->offset < req->len ? size - req->offset : req->len;
+    snprintf(range, range_size, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
+    *request = (mlps_s3_request){.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
+                                 .uri = req->file->uri, .key = s3_file_of(req->file)->key,
+                                 .range = range, .into = req->buf, .into_len = (size_t)len};
+    return true;
+}
+
+void mlps_s3_read_done(mlps_io_req *req, const mlps_s3_request *request,
+                       mlps_s3_response *response, int rc, mlps_error *err)
+{
+    if (rc == 0 && response->status != 206 && req->offset > 0)
+        rc = mlps_fail(err, -EPROTO, "read %s: the server ignored the byte range %s (HTTP %ld)",
+                       req->file->uri, request->range, response->status);
+    if (rc == -ERANGE)
+        rc = 0, response->received = 0; /* the object shrank: end of file */
+    if (rc < 0)
+        mlps_warn("%s", err->message);
+    req->result = rc < 0 ? rc : (int64_t)response->received;
+    mlps_s3_response_free(response);
+}
+
+static void execute_read(mlps_io_req *req)
+{
+    mlps_s3_request request;
     char range[64];
-    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
-    mlps_s3_request request = {.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
-                               .uri = req->file->uri,
-                               .key = s3_file_of(req->file)->key, .range = range,
-                               .into = req->buf, .into_len = (size_t)len};
+    if (!mlps_s3_read_request(req, &request, range, sizeof range))
+        return;
     mlps_s3_response response;
     mlps_error err;
     mlps_error_clear(&err);
     int rc = mlps_s3_perform(req->file->store, &request, &response, &err);
-    if (rc == 0 && response.status != 206 && req->offset > 0)
-        rc = mlps_fail(&err, -EPROTO, "read %s: the server ignored the byte range %s (HTTP %ld)",
-                       req->file->uri, range, response.status);
-    if (rc == -ERANGE)
-        rc = 0, response.received = 0; /* the object shrank: end of file */
-    if (rc < 0)
-        mlps_warn("%s", err.message);
-    req->result = rc < 0 ? rc : (int64_t)response.received;
-    mlps_s3_response_free(&response);
+    mlps_s3_read_done(req, &request, &response, rc, &err);
 }
 
 void mlps_s3_execute(mlps_io_req *req)

@@ -93,10 +93,15 @@ typedef struct mlps_store_options {
     const char *s3_region;        /* region */
     int s3_force_path_style;      /* s3_force_path_style: 1 path, -1 virtual host, 0 unset */
     unsigned s3_max_attempts;     /* s3_max_attempts, 1..100 */
+    unsigned s3_max_concurrency;  /* s3_max_concurrency: requests in flight per store */
+    unsigned s3_parts_in_flight;  /* s3_parts_in_flight: part uploads per object written */
     /* The process's rank, which picks its endpoint among several (rank mod n); without it the
      * s3:// store takes the rank from the MPI launcher's variables. */
     bool has_rank;
     uint32_t rank;
+    /* How many processes the run has (0: unknown; the s3:// store then asks the MPI launcher's
+     * variables); the default number of part uploads in flight per object shrinks with it. */
+    uint32_t ranks;
 } mlps_store_options;
 
 typedef struct mlps_io_req {
