@@ -224,6 +224,37 @@ typedef int (*mlps_s3_list_entry)(const char *key_or_prefix, uint64_t size, bool
 int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visit, void *arg,
                             char **next_token);
 
+/* s3_parts.c: the part uploads of one object being written, up to config.parts_in_flight at
+ * once, each slot with its own buffer (the top comment of s3_parts.c tells how they move). uri
+ * and key are the file's and must outlive the set. Every call after a part failed for good
+ * returns that failure again. */
+typedef struct mlps_s3_part_buffer {
+    char *data;
+    size_t len, capacity;
+} mlps_s3_part_buffer;
+
+typedef struct mlps_s3_parts mlps_s3_parts;
+
+int mlps_s3_parts_create(mlps_store *store, const char *uri, const char *key,
+                         mlps_s3_parts **out, mlps_error *err);
+/* The buffer being filled, taking a free slot (waiting for one when all are in flight) when
+ * none is; *out is NULL on failure. */
+int mlps_s3_parts_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer **out, mlps_error *err);
+/* The buffer being filled, or NULL when none is (nothing written since the last part). */
+mlps_s3_part_buffer *mlps_s3_parts_filling(mlps_s3_parts *parts);
+/* Hands the buffer being filled off as part `number` of the upload whose query (malloc'd,
+ * "partNumber=..&uploadId=..") the set takes over. */
+int mlps_s3_parts_send(mlps_s3_parts *parts, unsigned number, char *query, mlps_error *err);
+/* Moves the uploads in flight without waiting. */
+int mlps_s3_parts_pump(mlps_s3_parts *parts, mlps_error *err);
+/* Waits for every part in flight; 0 when all are up. */
+int mlps_s3_parts_finish(mlps_s3_parts *parts, mlps_error *err);
+/* The highest part number sent, and a part's ETag once it is up (else NULL). */
+unsigned mlps_s3_parts_count(const mlps_s3_parts *parts);
+const char *mlps_s3_parts_etag(const mlps_s3_parts *parts, unsigned number);
+/* Cancels what is in flight and frees the set (NULL is fine). */
+void mlps_s3_parts_free(mlps_s3_parts *parts);
+
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
                       mlps_error *err);
