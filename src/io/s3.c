@@ -133,6 +133,14 @@ uint32_t mlps_store_s3_peak_parts_in_flight(const mlps_store *store)
     return atomic_load(&mlps_s3_of(store)->peak_parts_in_flight);
 }
 
+uint64_t mlps_store_s3_part_buffer_bytes(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return 0;
+    const mlps_s3_config *config = &mlps_s3_of(store)->config;
+    return config->parts_in_flight * config->part_size;
+}
+
 const char *mlps_store_s3_endpoint(const mlps_store *store)
 {
     if (strcmp(mlps_store_scheme(store), "s3") != 0)
