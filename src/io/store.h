@@ -205,7 +205,7 @@ int mlps_ioq_reap(mlps_ioq *q, mlps_io_req **done, unsigned max, unsigned min_wa
 /* Submitted and not yet reaped. */
 unsigned mlps_ioq_inflight(const mlps_ioq *q);
 unsigned mlps_ioq_depth(const mlps_ioq *q);
-/* "io_uring" or "sync". */
+/* "io_uring", "sync" or, for s3://, "s3-multi". */
 const char *mlps_ioq_engine(const mlps_ioq *q);
 
 /* Records a completed request's failure as "read file:///d/x at offset 4096: Input/output error"
