@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,6 +269,7 @@ static int open_folder(checkpointer *c, mlps_error *err)
     mlps_store_options options;
     int rc = mlps_storage_options_read(c->workload->config, (uint32_t)c->comm->rank, &options,
                                        err);
+    options.ranks = (uint32_t)c->comm->size;
     if (!rc)
         rc = mlps_store_open(folder, &options, &c->store, err);
     if (!rc && c->comm->rank == 0 && c->result->save.count > 0)
@@ -303,9 +305,17 @@ static void state_memory(const checkpointer *c)
     mlps_format_bytes(mlps_stream_write_memory(c->streams), write, sizeof write);
     mlps_format_bytes(mlps_stream_read_memory(c->streams), read, sizeof read);
     mlps_format_bytes(c->result->totals.bytes, size, sizeof size);
+    char parts[96] = "";
+    uint64_t per_object = mlps_store_s3_part_buffer_bytes(c->store);
+    if (per_object) {
+        char bytes[32];
+        mlps_format_bytes(per_object, bytes, sizeof bytes);
+        snprintf(parts, sizeof parts, ", plus %s of part buffers per object being uploaded",
+                 bytes);
+    }
     mlps_info("checkpoint of %s in %" PRIu64 " files in %s; each rank streams through %s of "
-              "write buffers and %s of read buffers, whatever the size",
-              size, c->result->totals.files, mlps_store_uri(c->store), write, read);
+              "write buffers and %s of read buffers%s, whatever the size",
+              size, c->result->totals.files, mlps_store_uri(c->store), write, read, parts);
 }
 
 static int reduce(checkpointer *c, mlps_error *err)

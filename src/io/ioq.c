@@ -1,6 +1,6 @@
 /* The generic half of an I/O queue: checks requests before anything reaches an engine, stamps
  * submission times, counts what is in flight and grows file sizes as writes complete. The
- * engine behind the queue (io_uring, synchronous, later libcurl) only moves bytes. */
+ * engine behind the queue (io_uring, synchronous, libcurl multi for s3://) only moves bytes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,9 @@
  *   remove  DeleteObject;  mkdirs: nothing (prefixes exist by their objects)
  *   files   ranged GETs for reads; sequential writes buffered into a single PUT or a multipart
  *           upload, published by close (s3_file.c)
- * Queues use the synchronous engine: each request is carried out at submission on an easy handle
- * taken from the store's pool, so a thread reuses its connection. */
+ * Queues run many requests at once on libcurl's multi interface (s3_multi.c), or with
+ * MLPS_S3_ENGINE=sync one at a time at submission; easy and multi handles are pooled per store so
+ * connections are reused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,10 @@ static void s3_store_close(mlps_store *store)
     mlps_s3_store *s3 = mlps_s3_of(store);
     if (!s3)
         return;
+    for (size_t i = 0; i < s3->multis.count; i++)
+        curl_multi_cleanup(s3->multis.idle[i]);
+    free(s3->multis.idle);
+    pthread_mutex_destroy(&s3->multis.lock);
     for (size_t i = 0; i < s3->handles.count; i++)
         curl_easy_cleanup(s3->handles.idle[i]);
     free(s3->handles.idle);
@@ -92,6 +97,7 @@ static int s3_store_open(mlps_store *store, mlps_error *err)
     }
     xmlInitParser();
     pthread_mutex_init(&s3->handles.lock, NULL);
+    pthread_mutex_init(&s3->multis.lock, NULL);
     atomic_init(&s3->retries, 0);
     store->impl = s3;
     int rc = split_root(store, s3, err);
@@ -111,6 +117,28 @@ uint64_t mlps_store_s3_retries(const mlps_store *store)
     if (strcmp(mlps_store_scheme(store), "s3") != 0)
         return 0;
     return atomic_load(&mlps_s3_of(store)->retries);
+}
+
+uint32_t mlps_store_s3_peak_in_flight(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return 0;
+    return atomic_load(&mlps_s3_of(store)->peak_in_flight);
+}
+
+uint32_t mlps_store_s3_peak_parts_in_flight(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return 0;
+    return atomic_load(&mlps_s3_of(store)->peak_parts_in_flight);
+}
+
+uint64_t mlps_store_s3_part_buffer_bytes(const mlps_store *store)
+{
+    if (strcmp(mlps_store_scheme(store), "s3") != 0)
+        return 0;
+    const mlps_s3_config *config = &mlps_s3_of(store)->config;
+    return config->parts_in_flight * config->part_size;
 }
 
 const char *mlps_store_s3_endpoint(const mlps_store *store)
@@ -344,7 +372,7 @@ const mlps_backend mlps_backend_s3 = {
     .file_truncate = mlps_s3_file_truncate,
     .check_request = mlps_s3_check_request,
     .execute = mlps_s3_execute,
-    .ioq_init = mlps_sync_engine_init,
+    .ioq_init = mlps_s3_ioq_init,
     .stat = s3_stat,
     .list = s3_list,
     .remove = s3_remove,

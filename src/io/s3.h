@@ -34,6 +34,16 @@ const char *mlps_s3_op_name(mlps_s3_op op);
 /* Retries made by the store so far; 0 for a store of another scheme. */
 uint64_t mlps_store_s3_retries(const mlps_store *store);
 
+/* The most requests the store had in flight at once so far (all its queues, uploads and
+ * synchronous requests), and the most part uploads any one object being written had in flight;
+ * 0 for a store of another scheme. */
+uint32_t mlps_store_s3_peak_in_flight(const mlps_store *store);
+uint32_t mlps_store_s3_peak_parts_in_flight(const mlps_store *store);
+
+/* The memory an object being written holds at most in part buffers: parts in flight x part
+ * size (MLPS_S3_PARTS_IN_FLIGHT x MLPS_S3_PART_SIZE); 0 for a store of another scheme. */
+uint64_t mlps_store_s3_part_buffer_bytes(const mlps_store *store);
+
 /* A copy of the latency histogram (nanoseconds) of one kind of request made by this process's
  * store so far: one sample per request from its first attempt to its end, retries and their
  * backoff included, whether it succeeded or not. Empty for a store of another scheme. */

@@ -9,7 +9,13 @@
  *   MLPS_S3_INSECURE=1     no TLS certificate checks (self-signed test endpoints only)
  *   MLPS_S3_ADDRESSING     path (default) or virtual (bucket.host)
  *   MLPS_S3_MAX_ATTEMPTS   tries per request, 1..100, default 5
- *   MLPS_S3_PART_SIZE      multipart part size in bytes, at least 5 MiB, default 32 MiB */
+ *   MLPS_S3_PART_SIZE      multipart part size in bytes, at least 5 MiB, default 32 MiB
+ *   MLPS_S3_MAX_CONCURRENCY  requests in flight per store (all its queues and uploads), 1..4096,
+ *                          default 64
+ *   MLPS_S3_PARTS_IN_FLIGHT  part uploads in flight per object being written, 1..256, default
+ *                          max(2, ceil(16 / ranks)); each holds a part buffer
+ *   MLPS_S3_ENGINE         multi (default: many requests in flight per queue) or sync (one at a
+ *                          time, carried out at submission) */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -80,6 +86,59 @@ static int load_credentials(mlps_s3_config *config, const mlps_dotenv *env, mlps
     return 0;
 }
 
+/* An option's value when set (checked against min..max), else the variable's. */
+static int option_or_variable(unsigned option, const char *key, const mlps_dotenv *env,
+                              const char *name, uint64_t min, uint64_t max, uint64_t fallback,
+                              uint64_t *out, mlps_error *err)
+{
+    if (!option)
+        return parse_unsigned(env, name, min, max, fallback, out, err);
+    *out = option;
+    if (option < min || option > max)
+        return mlps_fail_usage(err, -EINVAL, "storage.storage_options.%s=%u must be a whole "
+                               "number in %" PRIu64 "..%" PRIu64, key, option, min, max);
+    return 0;
+}
+
+/* How many processes the run has: the option, else the MPI launcher's or SLURM's variables,
+ * else 1. */
+static uint64_t ranks_of_run(const mlps_store_options *opts, const mlps_dotenv *env)
+{
+    static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
+                                        "MV2_COMM_WORLD_SIZE", "SLURM_NTASKS"};
+    if (opts && opts->ranks)
+        return opts->ranks;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *text = mlps_dotenv_get(env, names[i]);
+        char *end = NULL;
+        long ranks = text ? strtol(text, &end, 10) : 0;
+        if (text && *end == '\0' && ranks > 0)
+            return (uint64_t)ranks;
+    }
+    return 1;
+}
+
+static int load_concurrency(mlps_s3_config *config, const mlps_store_options *opts,
+                            const mlps_dotenv *env, mlps_error *err)
+{
+    uint64_t ranks = ranks_of_run(opts, env), most = 0, parts = 0;
+    uint64_t default_parts = (16 + ranks - 1) / ranks < 2 ? 2 : (16 + ranks - 1) / ranks;
+    int rc = option_or_variable(opts ? opts->s3_max_concurrency : 0, "s3_max_concurrency", env,
+                                "MLPS_S3_MAX_CONCURRENCY", 1, 4096,
+                                MLPS_S3_DEFAULT_MAX_CONCURRENCY, &most, err);
+    if (rc == 0)
+        rc = option_or_variable(opts ? opts->s3_parts_in_flight : 0, "s3_parts_in_flight", env,
+                                "MLPS_S3_PARTS_IN_FLIGHT", 1, 256, default_parts, &parts, err);
+    config->max_concurrency = (unsigned)most;
+    config->parts_in_flight = (unsigned)parts;
+    const char *engine = env_or(env, "MLPS_S3_ENGINE", "multi");
+    if (rc == 0 && strcmp(engine, "multi") != 0 && strcmp(engine, "sync") != 0)
+        rc = mlps_fail_usage(err, -EINVAL, "MLPS_S3_ENGINE='%s' must be 'multi' or 'sync'",
+                             engine);
+    config->sync_engine = strcmp(engine, "sync") == 0;
+    return rc;
+}
+
 static int load_limits(mlps_s3_config *config, const mlps_store_options *opts,
                        const mlps_dotenv *env, mlps_error *err)
 {
@@ -97,6 +156,8 @@ static int load_limits(mlps_s3_config *config, const mlps_store_options *opts,
     if (rc == 0)
         rc = parse_unsigned(env, "MLPS_S3_PART_SIZE", MLPS_S3_MIN_PART_SIZE, 5ull << 30,
                             MLPS_S3_DEFAULT_PART_SIZE, &config->part_size, err);
+    if (rc == 0)
+        rc = load_concurrency(config, opts, env, err);
     config->max_attempts = (unsigned)attempts;
     config->backoff_base_ns = 100000000ull;  /* 100 ms */
     config->backoff_cap_ns = 5000000000ull;  /* 5 s */

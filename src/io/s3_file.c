@@ -1,9 +1,12 @@
 /* Files of the s3:// backend. A file open for reading learns its size with a HEAD (unless the
- * caller gave it, mlps_file_open_sized) and reads with ranged GETs. A file open for writing takes sequential writes (each starts where the last ended)
- * into a part buffer: the first full part starts a multipart upload and goes up as part 1, the
- * next as part 2, and so on; close uploads the rest and completes the upload, or, when the object
- * never filled a part, stores it with a single PUT. Nothing is visible under the key before close
- * succeeds, so every write is atomic; abort (or any failure) aborts the multipart upload.
+ * caller gave it, mlps_file_open_sized) and reads with ranged GETs. A file open for writing
+ * takes sequential writes (each starts where the last ended) into a part buffer: the first full
+ * part starts a multipart upload and goes up as part 1, the next as part 2, and so on, up to
+ * MLPS_S3_PARTS_IN_FLIGHT parts in flight at once, each with its own buffer (s3_parts.c); close
+ * uploads the rest, waits for every part and completes the upload with the ETags in part order,
+ * or, when the object never filled a part, stores it with a single PUT. Nothing is visible under
+ * the key before close succeeds, so every write is atomic; abort (or any failure) aborts the
+ * multipart upload.
  * A request's own failure reaches the caller as -errno; its S3 code and message are logged, and a
  * failed write's message is returned again by close. */
 #include <errno.h>
@@ -20,12 +23,10 @@ typedef struct s3_file {
     pthread_mutex_t lock; /* several queues may share a file */
     char *key;
     /* writing */
-    char *part;
-    size_t part_len, part_capacity;
-    uint64_t uploaded; /* bytes in completed parts */
+    mlps_s3_parts *parts;
+    uint64_t uploaded; /* bytes in parts handed off */
     char *upload_id;   /* NULL until the first part goes up */
-    char **etags;
-    unsigned parts, etags_capacity;
+    unsigned parts_sent;
     mlps_error failure; /* the first failed write, returned again by close */
 } s3_file;
 
@@ -33,16 +34,20 @@ static s3_file *s3_file_of(const mlps_file *file) { return (s3_file *)file; }
 
 static bool is_writer(const mlps_file *file) { return file->flags & MLPS_OPEN_WRITE; }
 
-static uint64_t written_end(const s3_file *f) { return f->uploaded + f->part_len; }
+/* Bytes written but not yet handed off in a part. */
+static size_t unsent(const s3_file *f)
+{
+    mlps_s3_part_buffer *filling = f->parts ? mlps_s3_parts_filling(f->parts) : NULL;
+    return filling ? filling->len : 0;
+}
+
+static uint64_t written_end(const s3_file *f) { return f->uploaded + unsent(f); }
 
 static void free_file_state(s3_file *f)
 {
     free(f->key);
-    free(f->part);
+    mlps_s3_parts_free(f->parts);
     free(f->upload_id);
-    for (unsigned i = 0; i < f->parts; i++)
-        free(f->etags[i]);
-    free(f->etags);
     pthread_mutex_destroy(&f->lock);
 }
 
@@ -82,6 +87,8 @@ static int open_object(mlps_store *store, const mlps_path *path, int flags, cons
     rc = mlps_file_init_base(&f->base, store, flags, path, size, err);
     if (rc == 0 && !f->key)
         rc = mlps_fail(err, -ENOMEM, "open %s: out of memory", path->uri);
+    if (rc == 0 && (flags & MLPS_OPEN_WRITE))
+        rc = mlps_s3_parts_create(store, f->base.uri, f->key, &f->parts, err);
     if (rc < 0) {
         free_file_state(f);
         mlps_file_free(&f->base);
@@ -133,50 +140,23 @@ static int start_upload(s3_file *f, mlps_error *err)
     return rc;
 }
 
-static int remember_etag(s3_file *f, const char *etag, mlps_error *err)
-{
-    if (f->parts == f->etags_capacity) {
-        unsigned capacity = f->etags_capacity ? 2 * f->etags_capacity : 16;
-        char **grown = realloc(f->etags, capacity * sizeof *grown);
-        if (!grown)
-            return mlps_fail(err, -ENOMEM, "write %s: out of memory", f->base.uri);
-        f->etags = grown;
-        f->etags_capacity = capacity;
-    }
-    if (!(f->etags[f->parts] = strdup(etag)))
-        return mlps_fail(err, -ENOMEM, "write %s: out of memory", f->base.uri);
-    f->parts++;
-    return 0;
-}
-
-/* Sends the part buffer as the next part, starting the upload first when needed. */
-static int upload_part(s3_file *f, mlps_error *err)
+/* Hands the part buffer off as the next part, starting the upload first when needed. */
+static int send_part(s3_file *f, mlps_error *err)
 {
     int rc = f->upload_id ? 0 : start_upload(f, err);
     if (rc < 0)
         return rc;
-    if (f->parts >= 10000)
+    if (f->parts_sent >= 10000)
         return mlps_fail(err, -EFBIG,
                          "write %s: more than 10000 parts; raise MLPS_S3_PART_SIZE", f->base.uri);
-    char *query = upload_query(f, f->parts + 1);
+    char *query = upload_query(f, f->parts_sent + 1);
     if (!query)
         return mlps_fail(err, -ENOMEM, "write %s: out of memory", f->base.uri);
-    mlps_s3_request request = {.op = MLPS_S3_UPLOAD_PART, .method = "PUT",
-                               .operation = "write (UploadPart)",
-                               .uri = f->base.uri, .key = f->key, .query = query,
-                               .body = f->part, .body_len = f->part_len};
-    mlps_s3_response response;
-    rc = mlps_s3_perform(f->base.store, &request, &response, err);
-    if (rc == 0 && !response.etag[0])
-        rc = mlps_fail(err, -EPROTO, "write %s: UploadPart %u answered no ETag", f->base.uri,
-                       f->parts + 1);
-    if (rc == 0)
-        rc = remember_etag(f, response.etag, err);
-    mlps_s3_response_free(&response);
-    free(query);
+    size_t len = unsent(f);
+    rc = mlps_s3_parts_send(f->parts, f->parts_sent + 1, query, err);
     if (rc == 0) {
-        f->uploaded += f->part_len;
-        f->part_len = 0;
+        f->parts_sent++;
+        f->uploaded += len;
     }
     return rc;
 }
@@ -185,11 +165,13 @@ static int completion_document(const s3_file *f, mlps_s3_buffer *doc)
 {
     const char *open = "<CompleteMultipartUpload>", *close = "</CompleteMultipartUpload>";
     int rc = mlps_s3_buffer_append(doc, open, strlen(open));
-    for (unsigned i = 0; i < f->parts && rc == 0; i++) {
+    for (unsigned i = 1; i <= f->parts_sent && rc == 0; i++) {
         char part[256];
-        int n = snprintf(part, sizeof part,
-                         "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>", i + 1,
-                         f->etags[i]);
+        const char *etag = mlps_s3_parts_etag(f->parts, i);
+        int n = !etag ? -1
+                      : snprintf(part, sizeof part,
+                                 "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>", i,
+                                 etag);
         rc = n < 0 || (size_t)n >= sizeof part ? -EPROTO
                                                : mlps_s3_buffer_append(doc, part, (size_t)n);
     }
@@ -249,10 +231,12 @@ static void abort_upload(s3_file *f)
 
 static int put_whole(s3_file *f, mlps_error *err)
 {
+    mlps_s3_part_buffer *filling = mlps_s3_parts_filling(f->parts);
     mlps_s3_request request = {.op = MLPS_S3_PUT_OBJECT, .method = "PUT",
                                .operation = "close (PutObject)",
-                               .uri = f->base.uri, .key = f->key, .body = f->part,
-                               .body_len = f->part_len};
+                               .uri = f->base.uri, .key = f->key,
+                               .body = filling ? filling->data : NULL,
+                               .body_len = filling ? filling->len : 0};
     mlps_s3_response response;
     int rc = mlps_s3_perform(f->base.store, &request, &response, err);
     mlps_s3_response_free(&response);
@@ -265,7 +249,9 @@ static int publish(s3_file *f, mlps_error *err)
         return mlps_fail(err, f->failure.code, "%s", f->failure.message);
     if (!f->upload_id)
         return put_whole(f, err);
-    int rc = f->part_len > 0 ? upload_part(f, err) : 0;
+    int rc = unsent(f) > 0 ? send_part(f, err) : 0;
+    if (rc == 0)
+        rc = mlps_s3_parts_finish(f->parts, err);
     return rc == 0 ? complete_upload(f, err) : rc;
 }
 
@@ -275,8 +261,11 @@ int mlps_s3_file_close(mlps_file *file, mlps_error *err)
     int rc = 0;
     if (is_writer(file)) {
         rc = publish(f, err);
-        if (rc < 0)
+        if (rc < 0) {
+            mlps_s3_parts_free(f->parts); /* nothing may still be in flight when it aborts */
+            f->parts = NULL;
             abort_upload(f);
+        }
     }
     free_file_state(f);
     return rc;
@@ -285,8 +274,11 @@ int mlps_s3_file_close(mlps_file *file, mlps_error *err)
 void mlps_s3_file_abort(mlps_file *file)
 {
     s3_file *f = s3_file_of(file);
-    if (is_writer(file))
+    if (is_writer(file)) {
+        mlps_s3_parts_free(f->parts);
+        f->parts = NULL;
         abort_upload(f);
+    }
     free_file_state(f);
 }
 
@@ -299,9 +291,11 @@ int mlps_s3_file_truncate(mlps_file *file, uint64_t size, mlps_error *err)
         rc = mlps_fail(err, -ENOTSUP,
                        "truncate %s to %" PRIu64 " bytes: an object being written can only be "
                        "cut back within its last %zu unsent bytes (%" PRIu64 "..%" PRIu64 ")",
-                       file->uri, size, f->part_len, f->uploaded, written_end(f));
-    else
-        f->part_len = (size_t)(size - f->uploaded);
+                       file->uri, size, unsent(f), f->uploaded, written_end(f));
+    else if (size > f->uploaded)
+        mlps_s3_parts_filling(f->parts)->len = (size_t)(size - f->uploaded);
+    else if (mlps_s3_parts_filling(f->parts))
+        mlps_s3_parts_filling(f->parts)->len = 0;
     pthread_mutex_unlock(&f->lock);
     return rc;
 }
@@ -324,20 +318,20 @@ int mlps_s3_check_request(const mlps_io_req *req, mlps_error *err)
 
 /* --- requests --- */
 
-static int grow_part(s3_file *f, size_t wanted, uint64_t part_size)
+static int grow_part(mlps_s3_part_buffer *part, size_t wanted, uint64_t part_size)
 {
-    if (wanted <= f->part_capacity)
+    if (wanted <= part->capacity)
         return 0;
-    size_t capacity = f->part_capacity ? f->part_capacity : 64 * 1024;
+    size_t capacity = part->capacity ? part->capacity : 64 * 1024;
     while (capacity < wanted)
         capacity *= 2;
     if (capacity > part_size)
         capacity = (size_t)part_size;
-    char *grown = realloc(f->part, capacity);
+    char *grown = realloc(part->data, capacity);
     if (!grown)
         return -ENOMEM;
-    f->part = grown;
-    f->part_capacity = capacity;
+    part->data = grown;
+    part->capacity = capacity;
     return 0;
 }
 
@@ -351,19 +345,24 @@ static int64_t append_write(s3_file *f, const mlps_io_req *req)
                          f->base.uri, req->offset, written_end(f));
     size_t done = 0;
     while (done < req->len) {
-        size_t room = (size_t)(part_size - f->part_len), left = req->len - done;
+        mlps_s3_part_buffer *part;
+        int rc = mlps_s3_parts_buffer(f->parts, &part, &f->failure);
+        if (rc < 0)
+            return rc;
+        size_t room = (size_t)(part_size - part->len), left = req->len - done;
         size_t take = left < room ? left : room;
-        if (grow_part(f, f->part_len + take, part_size) < 0)
+        if (grow_part(part, part->len + take, part_size) < 0)
             return mlps_fail(&f->failure, -ENOMEM, "write %s: out of memory for a part",
                              f->base.uri);
-        memcpy(f->part + f->part_len, (const char *)req->buf + done, take);
-        f->part_len += take;
+        memcpy(part->data + part->len, (const char *)req->buf + done, take);
+        part->len += take;
         done += take;
-        int rc = f->part_len == part_size ? upload_part(f, &f->failure) : 0;
+        rc = part->len == part_size ? send_part(f, &f->failure) : 0;
         if (rc < 0)
             return rc;
     }
-    return (int64_t)done;
+    int rc = mlps_s3_parts_pump(f->parts, &f->failure);
+    return rc < 0 ? rc : (int64_t)done;
 }
 
 static void execute_write(mlps_io_req *req)
@@ -377,33 +376,47 @@ static void execute_write(mlps_io_req *req)
     pthread_mutex_unlock(&f->lock);
 }
 
-static void execute_read(mlps_io_req *req)
+bool mlps_s3_read_request(mlps_io_req *req, mlps_s3_request *request, char *range,
+                          size_t range_size)
 {
     uint64_t size = mlps_file_size(req->file);
     if (req->len == 0 || req->offset >= size) {
         req->result = 0; /* end of the object */
-        return;
+        return false;
     }
     uint64_t len = size - req->offset < req->len ? size - req->offset : req->len;
+    snprintf(range, range_size, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
+    *request = (mlps_s3_request){.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
+                                 .uri = req->file->uri, .key = s3_file_of(req->file)->key,
+                                 .range = range, .into = req->buf, .into_len = (size_t)len};
+    return true;
+}
+
+void mlps_s3_read_done(mlps_io_req *req, const mlps_s3_request *request,
+                       mlps_s3_response *response, int rc, mlps_error *err)
+{
+    if (rc == 0 && response->status != 206 && req->offset > 0)
+        rc = mlps_fail(err, -EPROTO, "read %s: the server ignored the byte range %s (HTTP %ld)",
+                       req->file->uri, request->range, response->status);
+    if (rc == -ERANGE)
+        rc = 0, response->received = 0; /* the object shrank: end of file */
+    if (rc < 0)
+        mlps_warn("%s", err->message);
+    req->result = rc < 0 ? rc : (int64_t)response->received;
+    mlps_s3_response_free(response);
+}
+
+static void execute_read(mlps_io_req *req)
+{
+    mlps_s3_request request;
     char range[64];
-    snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, req->offset, req->offset + len - 1);
-    mlps_s3_request request = {.op = MLPS_S3_GET_OBJECT, .method = "GET", .operation = "read",
-                               .uri = req->file->uri,
-                               .key = s3_file_of(req->file)->key, .range = range,
-                               .into = req->buf, .into_len = (size_t)len};
+    if (!mlps_s3_read_request(req, &request, range, sizeof range))
+        return;
     mlps_s3_response response;
     mlps_error err;
     mlps_error_clear(&err);
     int rc = mlps_s3_perform(req->file->store, &request, &response, &err);
-    if (rc == 0 && response.status != 206 && req->offset > 0)
-        rc = mlps_fail(&err, -EPROTO, "read %s: the server ignored the byte range %s (HTTP %ld)",
-                       req->file->uri, range, response.status);
-    if (rc == -ERANGE)
-        rc = 0, response.received = 0; /* the object shrank: end of file */
-    if (rc < 0)
-        mlps_warn("%s", err.message);
-    req->result = rc < 0 ? rc : (int64_t)response.received;
-    mlps_s3_response_free(&response);
+    mlps_s3_read_done(req, &request, &response, rc, &err);
 }
 
 void mlps_s3_execute(mlps_io_req *req)

@@ -67,33 +67,64 @@ char *mlps_s3_encode(const char *text, bool keep_slash)
     return out;
 }
 
+void *mlps_s3_pool_take(mlps_s3_handles *pool)
+{
+    void *handle = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->count > 0)
+        handle = pool->idle[--pool->count];
+    pthread_mutex_unlock(&pool->lock);
+    return handle;
+}
+
+bool mlps_s3_pool_give(mlps_s3_handles *pool, void *handle)
+{
+    pthread_mutex_lock(&pool->lock);
+    if (pool->count == pool->capacity) {
+        size_t capacity = pool->capacity ? 2 * pool->capacity : 8;
+        void **grown = realloc(pool->idle, capacity * sizeof *grown);
+        if (grown) {
+            pool->idle = grown;
+            pool->capacity = capacity;
+        }
+    }
+    bool kept = pool->count < pool->capacity;
+    if (kept)
+        pool->idle[pool->count++] = handle;
+    pthread_mutex_unlock(&pool->lock);
+    return kept;
+}
+
 static CURL *acquire_handle(mlps_s3_store *s3)
 {
-    CURL *handle = NULL;
-    pthread_mutex_lock(&s3->handles.lock);
-    if (s3->handles.count > 0)
-        handle = s3->handles.idle[--s3->handles.count];
-    pthread_mutex_unlock(&s3->handles.lock);
+    CURL *handle = mlps_s3_pool_take(&s3->handles);
     return handle ? handle : curl_easy_init();
 }
 
 static void release_handle(mlps_s3_store *s3, CURL *handle)
 {
-    pthread_mutex_lock(&s3->handles.lock);
-    if (s3->handles.count == s3->handles.capacity) {
-        size_t capacity = s3->handles.capacity ? 2 * s3->handles.capacity : 8;
-        void **grown = realloc(s3->handles.idle, capacity * sizeof *grown);
-        if (grown) {
-            s3->handles.idle = grown;
-            s3->handles.capacity = capacity;
-        }
-    }
-    bool kept = s3->handles.count < s3->handles.capacity;
-    if (kept)
-        s3->handles.idle[s3->handles.count++] = handle;
-    pthread_mutex_unlock(&s3->handles.lock);
-    if (!kept)
+    if (!mlps_s3_pool_give(&s3->handles, handle))
         curl_easy_cleanup(handle);
+}
+
+bool mlps_s3_admit(mlps_s3_store *s3, bool bounded)
+{
+    uint32_t now = atomic_load(&s3->requests_in_flight);
+    do {
+        if (bounded && now >= s3->config.max_concurrency)
+            return false;
+    } while (!atomic_compare_exchange_weak(&s3->requests_in_flight, &now, now + 1));
+    mlps_s3_raise_peak(&s3->peak_in_flight, now + 1);
+    return true;
+}
+
+void mlps_s3_leave(mlps_s3_store *s3) { atomic_fetch_sub(&s3->requests_in_flight, 1); }
+
+void mlps_s3_raise_peak(_Atomic uint32_t *peak, uint32_t value)
+{
+    uint32_t seen = atomic_load(peak);
+    while (seen < value && !atomic_compare_exchange_weak(peak, &seen, value)) {
+    }
 }
 
 static char *build_url(const mlps_s3_store *s3, const char *endpoint,
@@ -114,17 +145,9 @@ static char *build_url(const mlps_s3_store *s3, const char *endpoint,
     return n < 0 ? NULL : url;
 }
 
-/* What one attempt reads and writes through curl's callbacks. */
-typedef struct exchange {
-    CURL *handle;
-    const mlps_s3_request *request;
-    mlps_s3_response *response;
-    size_t sent;
-} exchange;
-
 static size_t on_body(char *data, size_t size, size_t count, void *arg)
 {
-    exchange *x = arg;
+    mlps_s3_call *x = arg;
     size_t len = size * count;
     long status = 0;
     curl_easy_getinfo(x->handle, CURLINFO_RESPONSE_CODE, &status);
@@ -143,7 +166,7 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 
 static size_t on_header(char *data, size_t size, size_t count, void *arg)
 {
-    exchange *x = arg;
+    mlps_s3_call *x = arg;
     size_t len = size * count;
     if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
         const char *value = data + 5;
@@ -162,7 +185,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 
 static size_t on_upload(char *out, size_t size, size_t count, void *arg)
 {
-    exchange *x = arg;
+    mlps_s3_call *x = arg;
     size_t room = size * count, left = x->request->body_len - x->sent;
     size_t take = left < room ? left : room;
     memcpy(out, (const char *)x->request->body + x->sent, take);
@@ -170,7 +193,7 @@ static size_t on_upload(char *out, size_t size, size_t count, void *arg)
     return take;
 }
 
-static void set_method(CURL *handle, const mlps_s3_request *request, exchange *x)
+static void set_method(CURL *handle, const mlps_s3_request *request, mlps_s3_call *x)
 {
     const char *method = request->method;
     if (strcmp(method, "HEAD") == 0) {
@@ -201,49 +224,73 @@ static void set_security(CURL *handle, const mlps_s3_config *config)
     }
 }
 
-/* One attempt; returns curl's result and fills the response. */
-static CURLcode attempt_once(CURL *handle, const mlps_s3_config *config, const char *url,
-                             const mlps_s3_request *request, mlps_s3_response *response)
+static void response_clear(mlps_s3_response *response)
 {
     mlps_s3_buffer_free(&response->body);
     response->status = 0;
     response->received = 0;
     response->content_length = MLPS_SIZE_UNKNOWN;
     response->etag[0] = '\0';
-    exchange x = {.handle = handle, .request = request, .response = response};
+}
+
+int mlps_s3_call_begin(mlps_s3_call *call, mlps_store *store, const mlps_s3_request *request,
+                       mlps_s3_response *response, mlps_error *err)
+{
+    mlps_s3_store *s3 = mlps_s3_of(store);
+    memset(call, 0, sizeof *call);
+    memset(response, 0, sizeof *response);
+    call->store = store;
+    call->request = request;
+    call->response = response;
+    call->endpoint = mlps_s3_endpoint_pick(s3);
+    call->url = build_url(s3, s3->config.endpoints[call->endpoint], request);
+    call->handle = call->url ? acquire_handle(s3) : NULL;
+    if (!call->handle) {
+        free(call->url);
+        mlps_s3_endpoint_done(s3, call->endpoint);
+        return mlps_fail(err, -ENOMEM, "%s %s: out of memory", request->operation, request->uri);
+    }
+    call->started_ns = mlps_monotonic_ns();
+    call->seed = (call->started_ns ^ (uint64_t)(uintptr_t)call) | 1;
+    return 0;
+}
+
+CURLcode mlps_s3_call_prepare(mlps_s3_call *call)
+{
+    const mlps_s3_config *config = &mlps_s3_of(call->store)->config;
+    const mlps_s3_request *request = call->request;
+    CURL *handle = call->handle;
+    response_clear(call->response);
+    call->sent = 0;
+    call->attempt++;
 
     curl_easy_reset(handle); /* keeps the connection cache */
-    curl_easy_setopt(handle, CURLOPT_URL, url);
+    curl_easy_setopt(handle, CURLOPT_URL, call->url);
+    curl_easy_setopt(handle, CURLOPT_PRIVATE, call);
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(handle, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(handle, CURLOPT_WRITEDATA, call);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(handle, CURLOPT_HEADERDATA, call);
     set_security(handle, config);
-    set_method(handle, request, &x);
+    set_method(handle, request, call);
 
     struct curl_slist *headers = curl_slist_append(NULL, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
-    char range[80];
     if (request->range) {
+        char range[80];
         snprintf(range, sizeof range, "Range: bytes=%s", request->range);
         headers = curl_slist_append(headers, range);
     }
     if (strcmp(request->method, "POST") == 0)
         headers = curl_slist_append(headers, "Content-Type: application/xml");
+    curl_slist_free_all(call->headers);
+    call->headers = headers;
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-
-    CURLcode rc = headers ? curl_easy_perform(handle) : CURLE_OUT_OF_MEMORY;
-    curl_slist_free_all(headers);
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response->status);
-    curl_off_t length = -1;
-    if (curl_easy_getinfo(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
-        length >= 0)
-        response->content_length = (uint64_t)length;
-    return rc;
+    return headers ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 }
 
 static bool connection_failed_transiently(CURLcode rc)
@@ -331,47 +378,84 @@ static uint64_t backoff_ns(const mlps_s3_config *config, unsigned retry, uint64_
     return delay / 2 + (*seed % (delay / 2 + 1));
 }
 
+/* Returns the call's handle and endpoint; the response stays for the caller. */
+static void call_end(mlps_s3_call *call)
+{
+    mlps_s3_store *s3 = mlps_s3_of(call->store);
+    curl_slist_free_all(call->headers);
+    call->headers = NULL;
+    release_handle(s3, call->handle);
+    call->handle = NULL;
+    mlps_s3_endpoint_done(s3, call->endpoint);
+    free(call->url);
+    call->url = NULL;
+}
+
+void mlps_s3_call_cancel(mlps_s3_call *call)
+{
+    if (call->handle)
+        call_end(call);
+}
+
+static void read_answer(mlps_s3_call *call)
+{
+    mlps_s3_response *response = call->response;
+    curl_easy_getinfo(call->handle, CURLINFO_RESPONSE_CODE, &response->status);
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(call->handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
+            CURLE_OK &&
+        length >= 0)
+        response->content_length = (uint64_t)length;
+}
+
+int mlps_s3_call_finish(mlps_s3_call *call, CURLcode rc, mlps_error *err)
+{
+    mlps_s3_store *s3 = mlps_s3_of(call->store);
+    const mlps_s3_config *config = &s3->config;
+    const mlps_s3_request *request = call->request;
+    mlps_s3_response *response = call->response;
+    read_answer(call);
+    bool ok = rc == CURLE_OK && response->status >= 200 && response->status < 300;
+    bool transient = rc != CURLE_OK ? connection_failed_transiently(rc)
+                                    : !ok && answer_is_transient(response);
+    if (!ok && transient && call->attempt < config->max_attempts) {
+        atomic_fetch_add(&s3->retries, 1);
+        uint64_t delay = backoff_ns(config, call->attempt - 1, &call->seed);
+        mlps_debug("%s %s: attempt %u failed (%s, HTTP %ld); retrying in %llu ms",
+                   request->operation, request->uri, call->attempt,
+                   rc != CURLE_OK ? curl_easy_strerror(rc) : "server answer", response->status,
+                   (unsigned long long)(delay / 1000000));
+        call->retry_at_ns = mlps_monotonic_ns() + delay;
+        return MLPS_S3_CALL_RETRY;
+    }
+    int result = 0;
+    if (rc != CURLE_OK)
+        result = fail_with_connection(config->endpoints[call->endpoint], request, rc,
+                                      call->attempt, err);
+    else if (!ok)
+        result = fail_with_answer(request, response, call->attempt, err);
+    mlps_s3_latency_record(s3, request->op, mlps_monotonic_ns() - call->started_ns, result < 0);
+    call_end(call);
+    return result;
+}
+
 int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                     mlps_s3_response *response, mlps_error *err)
 {
     mlps_s3_store *s3 = mlps_s3_of(store);
-    const mlps_s3_config *config = &s3->config;
-    memset(response, 0, sizeof *response);
-    size_t endpoint = mlps_s3_endpoint_pick(s3);
-    char *url = build_url(s3, config->endpoints[endpoint], request);
-    CURL *handle = url ? acquire_handle(s3) : NULL;
-    if (!handle) {
-        free(url);
-        mlps_s3_endpoint_done(s3, endpoint);
-        return mlps_fail(err, -ENOMEM, "%s %s: out of memory", request->operation, request->uri);
-    }
-    uint64_t started = mlps_monotonic_ns();
-    uint64_t seed = (started ^ (uint64_t)(uintptr_t)request) | 1;
-    int result = 0;
-    for (unsigned attempt = 1;; attempt++) {
-        CURLcode rc = attempt_once(handle, config, url, request, response);
-        bool ok = rc == CURLE_OK && response->status >= 200 && response->status < 300;
-        bool transient = rc != CURLE_OK ? connection_failed_transiently(rc)
-                                        : !ok && answer_is_transient(response);
-        if (ok || !transient || attempt >= config->max_attempts) {
-            if (rc != CURLE_OK)
-                result = fail_with_connection(config->endpoints[endpoint], request, rc, attempt,
-                                              err);
-            else if (!ok)
-                result = fail_with_answer(request, response, attempt, err);
-            break;
-        }
-        atomic_fetch_add(&s3->retries, 1);
-        uint64_t delay = backoff_ns(config, attempt - 1, &seed);
-        mlps_debug("%s %s: attempt %u failed (%s, HTTP %ld); retrying in %llu ms",
-                   request->operation, request->uri, attempt,
-                   rc != CURLE_OK ? curl_easy_strerror(rc) : "server answer", response->status,
-                   (unsigned long long)(delay / 1000000));
-        mlps_sleep_until_ns(mlps_monotonic_ns() + delay);
-    }
-    mlps_s3_latency_record(s3, request->op, mlps_monotonic_ns() - started, result < 0);
-    release_handle(s3, handle);
-    mlps_s3_endpoint_done(s3, endpoint);
-    free(url);
-    return result;
+    mlps_s3_call call;
+    int rc = mlps_s3_call_begin(&call, store, request, response, err);
+    if (rc < 0)
+        return rc;
+    mlps_s3_admit(s3, false);
+    do {
+        if (call.attempt > 0)
+            mlps_sleep_until_ns(call.retry_at_ns);
+        CURLcode done = mlps_s3_call_prepare(&call);
+        if (done == CURLE_OK)
+            done = curl_easy_perform(call.handle);
+        rc = mlps_s3_call_finish(&call, done, err);
+    } while (rc == MLPS_S3_CALL_RETRY);
+    mlps_s3_leave(s3);
+    return rc;
 }

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <curl/curl.h>
+
 #include "io/backend.h"
 #include "io/dotenv.h"
 #include "io/s3.h"
@@ -15,6 +17,7 @@
 #define MLPS_S3_MIN_PART_SIZE (5ull << 20)
 #define MLPS_S3_DEFAULT_PART_SIZE (32ull << 20)
 #define MLPS_S3_DEFAULT_MAX_ATTEMPTS 5u
+#define MLPS_S3_DEFAULT_MAX_CONCURRENCY 64u
 
 /* How requests spread over several endpoints (s3_endpoints.c). */
 typedef enum mlps_s3_balance {
@@ -39,6 +42,9 @@ typedef struct mlps_s3_config {
     uint64_t part_size;
     uint64_t backoff_base_ns;
     uint64_t backoff_cap_ns;
+    unsigned max_concurrency; /* requests in flight per store, on the multi engines */
+    unsigned parts_in_flight; /* multipart uploads in flight per object being written */
+    bool sync_engine;         /* MLPS_S3_ENGINE=sync: queues run one request at a time */
 } mlps_s3_config;
 
 /* Reads the AWS_*, S3_* and MLPS_S3_* variables of the environment or, for those it does not set,
@@ -86,6 +92,10 @@ typedef struct mlps_s3_store {
     _Atomic uint64_t next_endpoint; /* round_robin */
     _Atomic uint32_t *in_flight;     /* least_connections: requests per endpoint */
     mlps_s3_latency *latency;        /* MLPS_S3_OP_COUNT of them */
+    mlps_s3_handles multis;          /* idle CURLM *, each with its connection cache */
+    _Atomic uint32_t requests_in_flight;
+    _Atomic uint32_t peak_in_flight;
+    _Atomic uint32_t peak_parts_in_flight; /* the most any one object had */
 } mlps_s3_store;
 
 static inline mlps_s3_store *mlps_s3_of(const mlps_store *store)
@@ -132,6 +142,57 @@ int mlps_s3_perform(mlps_store *store, const mlps_s3_request *request,
                     mlps_s3_response *response, mlps_error *err);
 void mlps_s3_response_free(mlps_s3_response *response);
 
+/* One request's life in steps, so mlps_s3_perform (one request, sleeping between attempts) and
+ * the multi engines (many requests on a CURLM, s3_multi.c and s3_file.c) share the URL, the
+ * signing, the callbacks and the retry policy. begin picks the endpoint and an easy handle;
+ * prepare sets the handle up for the next attempt (its CURLOPT_PRIVATE is the call); the caller
+ * runs the transfer; finish classifies curl's result and the answer: 0 done, MLPS_S3_CALL_RETRY
+ * (try again from prepare at retry_at_ns, the retry counted) or a final failure's negative code
+ * with the message in err. Once finish returns anything but a retry, the call has ended: its
+ * latency is recorded, the handle and the endpoint are given back and the response stays filled.
+ * A call must not move in memory between prepare and the end of the transfer. */
+#define MLPS_S3_CALL_RETRY 1
+
+typedef struct mlps_s3_call {
+    mlps_store *store;
+    const mlps_s3_request *request;
+    mlps_s3_response *response;
+    CURL *handle;
+    char *url;
+    size_t endpoint;
+    struct curl_slist *headers;
+    size_t sent;          /* of the request's body, this attempt */
+    unsigned attempt;     /* attempts prepared so far */
+    uint64_t started_ns;  /* monotonic, at begin */
+    uint64_t retry_at_ns; /* after MLPS_S3_CALL_RETRY: when the next attempt is due */
+    uint64_t seed;        /* the backoff's jitter */
+} mlps_s3_call;
+
+int mlps_s3_call_begin(mlps_s3_call *call, mlps_store *store, const mlps_s3_request *request,
+                       mlps_s3_response *response, mlps_error *err);
+/* CURLE_OK, or CURLE_OUT_OF_MEMORY to be passed to finish as the attempt's result. */
+CURLcode mlps_s3_call_prepare(mlps_s3_call *call);
+int mlps_s3_call_finish(mlps_s3_call *call, CURLcode rc, mlps_error *err);
+/* Ends a call that will not be finished (its transfer removed from its CURLM first). */
+void mlps_s3_call_cancel(mlps_s3_call *call);
+
+/* A store's pool of idle curl handles (easy or multi); give returns false when it cannot keep
+ * the handle (out of memory), which the caller then frees. */
+void *mlps_s3_pool_take(mlps_s3_handles *pool);
+bool mlps_s3_pool_give(mlps_s3_handles *pool, void *handle);
+
+/* The store's count of requests in flight: admit counts one more, refusing when bounded and
+ * max_concurrency are in flight already; leave counts one less. The peak is kept for the report. */
+bool mlps_s3_admit(mlps_s3_store *s3, bool bounded);
+void mlps_s3_leave(mlps_s3_store *s3);
+void mlps_s3_raise_peak(_Atomic uint32_t *peak, uint32_t value);
+
+/* s3_multi.c: a CURLM from the store's pool (set up for the store's bound) and back. */
+CURLM *mlps_s3_multi_take(mlps_s3_store *s3);
+void mlps_s3_multi_give(mlps_s3_store *s3, CURLM *multi);
+/* The queue engine "s3-multi", or the synchronous one with MLPS_S3_ENGINE=sync. */
+int mlps_s3_ioq_init(mlps_ioq *q, mlps_error *err);
+
 /* Adds one request's latency to the store's histogram of its kind. */
 void mlps_s3_latency_record(mlps_s3_store *s3, mlps_s3_op op, uint64_t ns, bool failed);
 
@@ -163,6 +224,37 @@ typedef int (*mlps_s3_list_entry)(const char *key_or_prefix, uint64_t size, bool
 int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visit, void *arg,
                             char **next_token);
 
+/* s3_parts.c: the part uploads of one object being written, up to config.parts_in_flight at
+ * once, each slot with its own buffer (the top comment of s3_parts.c tells how they move). uri
+ * and key are the file's and must outlive the set. Every call after a part failed for good
+ * returns that failure again. */
+typedef struct mlps_s3_part_buffer {
+    char *data;
+    size_t len, capacity;
+} mlps_s3_part_buffer;
+
+typedef struct mlps_s3_parts mlps_s3_parts;
+
+int mlps_s3_parts_create(mlps_store *store, const char *uri, const char *key,
+                         mlps_s3_parts **out, mlps_error *err);
+/* The buffer being filled, taking a free slot (waiting for one when all are in flight) when
+ * none is; *out is NULL on failure. */
+int mlps_s3_parts_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer **out, mlps_error *err);
+/* The buffer being filled, or NULL when none is (nothing written since the last part). */
+mlps_s3_part_buffer *mlps_s3_parts_filling(mlps_s3_parts *parts);
+/* Hands the buffer being filled off as part `number` of the upload whose query (malloc'd,
+ * "partNumber=..&uploadId=..") the set takes over. */
+int mlps_s3_parts_send(mlps_s3_parts *parts, unsigned number, char *query, mlps_error *err);
+/* Moves the uploads in flight without waiting. */
+int mlps_s3_parts_pump(mlps_s3_parts *parts, mlps_error *err);
+/* Waits for every part in flight; 0 when all are up. */
+int mlps_s3_parts_finish(mlps_s3_parts *parts, mlps_error *err);
+/* The highest part number sent, and a part's ETag once it is up (else NULL). */
+unsigned mlps_s3_parts_count(const mlps_s3_parts *parts);
+const char *mlps_s3_parts_etag(const mlps_s3_parts *parts, unsigned number);
+/* Cancels what is in flight and frees the set (NULL is fine). */
+void mlps_s3_parts_free(mlps_s3_parts *parts);
+
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
                       mlps_error *err);
@@ -173,6 +265,13 @@ void mlps_s3_file_abort(mlps_file *file);
 int mlps_s3_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
 int mlps_s3_check_request(const mlps_io_req *req, mlps_error *err);
 void mlps_s3_execute(mlps_io_req *req);
+/* A read's ranged GET: false (result 0 set) when the read starts at or past the end; range
+ * (range_size bytes, the request points into it) receives "a-b". read_done sets the result from
+ * the request's outcome rc (a final failure's message in err is logged) and frees the response. */
+bool mlps_s3_read_request(mlps_io_req *req, mlps_s3_request *request, char *range,
+                          size_t range_size);
+void mlps_s3_read_done(mlps_io_req *req, const mlps_s3_request *request,
+                       mlps_s3_response *response, int rc, mlps_error *err);
 
 /* s3.c: the key of a resolved path ("bucket/a/b" -> "a/b"). */
 const char *mlps_s3_key_of(const mlps_path *path);

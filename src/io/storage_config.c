@@ -41,17 +41,20 @@ static int read_path_style(const mlps_config *cfg, int *out, mlps_error *err)
     return 0;
 }
 
-static int read_attempts(const mlps_config *cfg, unsigned *out, mlps_error *err)
+static int read_count(const mlps_config *cfg, const char *name, long max, unsigned *out,
+                      mlps_error *err)
 {
-    const char *text = mlps_config_get_string(cfg, OPTIONS "s3_max_attempts");
+    char key[128];
+    snprintf(key, sizeof key, OPTIONS "%s", name);
+    const char *text = mlps_config_get_string(cfg, key);
     *out = 0;
     if (!text)
         return 0;
     char *end = NULL;
     long value = strtol(text, &end, 10);
-    if (end == text || *end || value < 1 || value > 100)
-        return mlps_fail_usage(err, -EINVAL, "config key '" OPTIONS "s3_max_attempts' must be a "
-                               "whole number in 1..100, got '%s'", text);
+    if (end == text || *end || value < 1 || value > max)
+        return mlps_fail_usage(err, -EINVAL, "config key '%s' must be a whole number in 1..%ld, "
+                               "got '%s'", key, max, text);
     *out = (unsigned)value;
     return 0;
 }
@@ -66,7 +69,11 @@ int mlps_storage_options_read(const mlps_config *cfg, uint32_t rank, mlps_store_
     if (rc == 0)
         rc = read_path_style(cfg, &out->s3_force_path_style, err);
     if (rc == 0)
-        rc = read_attempts(cfg, &out->s3_max_attempts, err);
+        rc = read_count(cfg, "s3_max_attempts", 100, &out->s3_max_attempts, err);
+    if (rc == 0)
+        rc = read_count(cfg, "s3_max_concurrency", 4096, &out->s3_max_concurrency, err);
+    if (rc == 0)
+        rc = read_count(cfg, "s3_parts_in_flight", 256, &out->s3_parts_in_flight, err);
     out->s3_endpoint_url = mlps_config_get_string(cfg, OPTIONS "endpoint_url");
     out->s3_region = mlps_config_get_string(cfg, OPTIONS "region");
     if (out->s3_endpoint_url && !out->s3_endpoint_url[0])

@@ -3,7 +3,8 @@
  *   storage.storage_type=s3 with storage.storage_root=<bucket>[/<prefix>]: a folder given as a
  *     path (dataset.data_folder, checkpoint.checkpoint_folder) is a key prefix in that bucket,
  *     s3://<bucket>/<prefix>/<folder>;
- *   storage.storage_options.{endpoint_url, region, s3_force_path_style, s3_max_attempts}: the
+ *   storage.storage_options.{endpoint_url, region, s3_force_path_style, s3_max_attempts,
+ *     s3_max_concurrency, s3_parts_in_flight}: the
  *     s3:// store's settings, over the AWS_* and MLPS_S3_* variables.
  * Credentials are never workload keys (they would be written into the run's metadata): the
  * options access_key_id and secret_access_key are refused in favour of the variables. */

@@ -93,10 +93,15 @@ typedef struct mlps_store_options {
     const char *s3_region;        /* region */
     int s3_force_path_style;      /* s3_force_path_style: 1 path, -1 virtual host, 0 unset */
     unsigned s3_max_attempts;     /* s3_max_attempts, 1..100 */
+    unsigned s3_max_concurrency;  /* s3_max_concurrency: requests in flight per store */
+    unsigned s3_parts_in_flight;  /* s3_parts_in_flight: part uploads per object written */
     /* The process's rank, which picks its endpoint among several (rank mod n); without it the
      * s3:// store takes the rank from the MPI launcher's variables. */
     bool has_rank;
     uint32_t rank;
+    /* How many processes the run has (0: unknown; the s3:// store then asks the MPI launcher's
+     * variables); the default number of part uploads in flight per object shrinks with it. */
+    uint32_t ranks;
 } mlps_store_options;
 
 typedef struct mlps_io_req {
@@ -200,7 +205,7 @@ int mlps_ioq_reap(mlps_ioq *q, mlps_io_req **done, unsigned max, unsigned min_wa
 /* Submitted and not yet reaped. */
 unsigned mlps_ioq_inflight(const mlps_ioq *q);
 unsigned mlps_ioq_depth(const mlps_ioq *q);
-/* "io_uring" or "sync". */
+/* "io_uring", "sync" or, for s3://, "s3-multi". */
 const char *mlps_ioq_engine(const mlps_ioq *q);
 
 /* Records a completed request's failure as "read file:///d/x at offset 4096: Input/output error"

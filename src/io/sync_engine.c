@@ -1,6 +1,6 @@
 /* The synchronous engine: a request is carried out by the backend's execute() at submission and
- * parked in a ring until reaped. It serves null://, and file:// and direct:// where the kernel
- * refuses io_uring. Timestamps stay honest: complete_ns is when execute() returned. */
+ * parked in a ring until reaped. It serves null://, file:// and direct:// where the kernel
+ * refuses io_uring, and s3:// with MLPS_S3_ENGINE=sync. Timestamps stay honest: complete_ns is when execute() returned. */
 #include <errno.h>
 #include <stdlib.h>
 

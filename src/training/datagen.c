@@ -186,11 +186,12 @@ static int generate_share(generator *g, const mlps_comm *comm, mlps_error *err)
     return rc;
 }
 
-static int open_data_folder(generator *g, uint32_t rank, mlps_error *err)
+static int open_data_folder(generator *g, uint32_t rank, uint32_t ranks, mlps_error *err)
 {
     const char *folder = g->workload->dataset.data_folder;
     mlps_store_options options;
     int rc = mlps_storage_options_read(g->workload->config, rank, &options, err);
+    options.ranks = ranks;
     if (!rc)
         rc = mlps_store_open(folder, &options, &g->store, err);
     if (rc)
@@ -212,7 +213,7 @@ static int init_generator(generator *g, const mlps_comm *comm, const mlps_worklo
                           workload->dataset.record_length_bytes_stdev, g->params.seed);
     g->block_size = options && options->block_size ? options->block_size : (size_t)1 << 20;
     g->depth = options && options->depth ? options->depth : 4;
-    return open_data_folder(g, (uint32_t)comm->rank, err);
+    return open_data_folder(g, (uint32_t)comm->rank, (uint32_t)comm->size, err);
 }
 
 int mlps_datagen_run(const mlps_comm *comm, const mlps_workload *workload,

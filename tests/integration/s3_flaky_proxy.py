@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""A proxy in front of an S3 server that answers every Nth ranged GET with 503 SlowDown itself
-and passes everything else through unchanged (the Host header too, so signatures still match).
+"""A proxy in front of an S3 server that answers every Nth ranged GET (or, with WHAT "parts",
+every Nth UploadPart) with 503 SlowDown itself and passes everything else through unchanged (the
+Host header too, so signatures still match).
 It writes how many answers it failed to a file, so a test can compare that with the retries a
 run reports.
 
-usage: s3_flaky_proxy.py UPSTREAM_PORT EVERY PORT_FILE COUNT_FILE
+usage: s3_flaky_proxy.py UPSTREAM_PORT EVERY PORT_FILE COUNT_FILE [WHAT (gets)]
 It listens on a free port of 127.0.0.1 and writes that port to PORT_FILE once it listens."""
 import http.client
 import http.server
@@ -13,6 +14,7 @@ import threading
 
 UPSTREAM_PORT, EVERY = int(sys.argv[1]), int(sys.argv[2])
 PORT_FILE, COUNT_FILE = sys.argv[3], sys.argv[4]
+WHAT = sys.argv[5] if len(sys.argv) > 5 else "gets"
 lock = threading.Lock()
 ranged_gets = 0
 failed = 0
@@ -21,9 +23,15 @@ SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Co
              b'<Message>Please reduce your request rate.</Message></Error>')
 
 
-def should_fail(method, headers):
+def is_target(method, path, headers):
+    if WHAT == "parts":
+        return method == "PUT" and "partNumber=" in path
+    return method == "GET" and "Range" in headers
+
+
+def should_fail(method, path, headers):
     global ranged_gets, failed
-    if method != "GET" or "Range" not in headers:
+    if not is_target(method, path, headers):
         return False
     with lock:
         ranged_gets += 1
@@ -44,7 +52,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        if should_fail(self.command, self.headers):
+        if should_fail(self.command, self.path, self.headers):
             self.send_response(503)
             self.send_header("Content-Type", "application/xml")
             self.send_header("Content-Length", str(len(SLOW_DOWN)))

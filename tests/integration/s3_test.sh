@@ -2,9 +2,10 @@
 # pinned server installed or the test skipped when the npm registry cannot be reached, and the
 # named fault-injecting proxy (s3_flaky_proxy.py) in front of the server.
 #   s3_install_or_skip PREFIX LOG   installs s3rver; registry unreachable: prints SKIPPED, exits 0
-#   s3_proxy_start EVERY            starts the proxy answering every EVERY-th ranged GET with
-#                                   SlowDown; its port in $SCRATCH/proxy.port, its count of
-#                                   failures in $SCRATCH/proxy.failed
+#   s3_proxy_start EVERY [parts]    starts the proxy answering every EVERY-th ranged GET (with
+#                                   "parts", every EVERY-th UploadPart) with SlowDown; its port
+#                                   in $SCRATCH/proxy.port, its count of failures in
+#                                   $SCRATCH/proxy.failed
 #   s3_proxy_stop                   stops it (safe to call twice or when none started)
 
 S3_PROXY_PID=""
@@ -22,7 +23,7 @@ s3_install_or_skip() {
 s3_proxy_start() {
     rm -f "$SCRATCH/proxy.port"
     python3 "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" "$1" \
-        "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" 2>"$SCRATCH/proxy.log" &
+        "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" "${2:-gets}" 2>"$SCRATCH/proxy.log" &
     S3_PROXY_PID=$!
     local _
     for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done

@@ -24,7 +24,7 @@ export MLPS_S3_PART_SIZE=$((5 * 1024 * 1024)) MLPS_TEST_S3_BUCKET="$BUCKET"
 case_begin "the storage layer's checks against s3rver"
 run "$DRIVER"
 [[ "$LAST_STATUS" == 0 ]] || fail "test_io_s3 passes" 0 "$LAST_STATUS"
-expect_stderr_contains "[  PASSED  ] 9 test(s)."
+expect_stderr_contains "[  PASSED  ] 11 test(s)."
 if grep -q SKIPPED "$OUT" "$ERR"; then
     fail "no check skipped with a server" "(none)" "$(grep -h SKIPPED "$OUT" "$ERR")"
 fi

@@ -4,7 +4,9 @@
 # server (kill -9) as soon as the first UploadPart arrives. The run must stop with exit 1 within
 # bounded time (MLPS_S3_MAX_ATTEMPTS retries, then a failure naming the object's URI and the
 # endpoint), and a server restarted on the same directory must hold no object of that checkpoint:
-# a multipart upload never completed is not an object.
+# a multipart upload never completed is not an object. Last, a server that asks to slow down
+# during multipart uploads with three parts in flight: the run succeeds and reports exactly the
+# retries the proxy caused.
 source "$MLPS_SOURCE_DIR/tests/integration/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3_test.sh"
@@ -21,7 +23,7 @@ stop_run() {
         RUN_PID=""
     fi
 }
-trap 'status=$?; stop_run; s3rver_stop; (exit $status); finish' EXIT
+trap 'status=$?; stop_run; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
 
 s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
 case_begin "s3rver $S3RVER_VERSION installs and starts, logging requests"
@@ -77,3 +79,17 @@ expect_eq "$(cd "$SERVER_DIR/$BUCKET" && find . -name '*._S3rver_object' | grep 
 expect_exit 2 "$MLPS_BIN" checkpointing run -m llama3-8b -np 1 -cm 8 -cf "s3://$BUCKET/ckpt" \
     -ncw 0 -ncr 1 -p "${MODEL_PARAMS[@]}" checkpoint.time_between_checkpoints=0 -rd "$RESULTS"
 expect_stderr_contains "checkpoint folder s3://$BUCKET/ckpt/llama3-8b does not exist"
+
+case_begin "parts in flight through a server that asks to slow down: the retries are reported"
+s3_proxy_start 4 parts
+AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")" MLPS_S3_MAX_ATTEMPTS=12 \
+    MLPS_S3_PART_SIZE=$((5 * 1024 * 1024)) MLPS_S3_PARTS_IN_FLIGHT=3 expect_exit 0 \
+    "$MLPS_BIN" checkpointing run -m llama3-8b -np 1 -cm 8 -cf "s3://$BUCKET/slow" -ncw 1 \
+    -ncr 1 -p "${MODEL_PARAMS[@]}" checkpoint.time_between_checkpoints=0 -rd "$SCRATCH/slow"
+s3_proxy_stop
+SUMMARY="$(ls -d "$SCRATCH/slow/checkpointing/llama3-8b"/*/ | tail -n 1)/summary.json"
+expect_positive "$(cat "$SCRATCH/proxy.failed")" "UploadParts answered with SlowDown"
+expect_eq "$(json_get "$SUMMARY" metric.s3_retries)" "$(cat "$SCRATCH/proxy.failed")" \
+    "metric.s3_retries (the SlowDown answers the proxy gave)"
+expect_eq "$(json_get "$SUMMARY" metric.s3_requests.UploadPart.failed)" 0 \
+    "metric.s3_requests.UploadPart.failed"

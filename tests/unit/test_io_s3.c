@@ -1,8 +1,9 @@
 /* s3://: configuration errors (always), and, when AWS_ENDPOINT_URL names a server
  * (tests/integration/test_s3.sh starts one), round trips of small and multipart objects, ranged
  * reads, stat, listings across pages, remove, abort, and the errors of a missing object, a
- * missing bucket and an endpoint that refuses connections. Without an endpoint the server checks
- * are skipped with a message. */
+ * missing bucket and an endpoint that refuses connections, reads in flight together on one
+ * queue (and held to the store's bound) and part uploads in flight together. Without an endpoint
+ * the server checks are skipped with a message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,123 @@ static void request_latencies_count_each_request(void **state)
     mlps_store_close(store);
 }
 
+/* An environment variable set for one test and put back afterwards. */
+typedef struct saved_env {
+    const char *name;
+    char *value;
+} saved_env;
+
+static saved_env set_env(const char *name, const char *value)
+{
+    const char *old = getenv(name);
+    saved_env saved = {.name = name, .value = old ? strdup(old) : NULL};
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    return saved;
+}
+
+static void restore_env(saved_env *saved)
+{
+    if (saved->value)
+        setenv(saved->name, saved->value, 1);
+    else
+        unsetenv(saved->name);
+    free(saved->value);
+}
+
+/* Eight reads of odd offsets and lengths on one queue of depth 8, reaped together; returns the
+ * store's peak of requests in flight over them. */
+static uint32_t read_eight_at_once(const char *test, const char *engine)
+{
+    mlps_store *store = open_test_store(test);
+    mlps_file *file = NULL;
+    mlps_error err = {0};
+    const uint64_t size = (3ull << 20) + 77;
+    if (mlps_file_open_sized(store, "eight.bin", MLPS_OPEN_READ, size, &file, &err) != 0)
+        fail_msg("%s", err.message);
+    mlps_ioq *q = NULL;
+    assert_int_equal(mlps_ioq_create(store, 8, &q, &err), 0);
+    assert_string_equal(mlps_ioq_engine(q), engine);
+    mlps_io_req reqs[8];
+    mlps_io_req *ptrs[8], *done[8];
+    for (unsigned i = 0; i < 8; i++) {
+        size_t len = 100000 + 4099 * i;
+        reqs[i] = (mlps_io_req){.file = file, .op = MLPS_IO_READ, .offset = 1 + 393217ull * i,
+                                .len = len, .buf = malloc(len)};
+        assert_non_null(reqs[i].buf);
+        ptrs[i] = &reqs[i];
+    }
+    reqs[7].offset = size - 1000; /* short: the end of the object */
+    assert_int_equal(mlps_ioq_submit(q, ptrs, 8, &err), 0);
+    unsigned got = 0;
+    while (got < 8) {
+        int n = mlps_ioq_reap(q, done + got, 8 - got, 8 - got, &err);
+        assert_true(n > 0);
+        got += (unsigned)n;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        size_t want = i == 7 ? 1000 : reqs[i].len;
+        assert_int_equal(reqs[i].result, want);
+        assert_int_equal(io_test_mismatch(reqs[i].buf, want, reqs[i].offset, SEED), want);
+        assert_true(reqs[i].complete_ns >= reqs[i].submit_ns);
+        free(reqs[i].buf);
+    }
+    mlps_ioq_destroy(q);
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    uint32_t peak = mlps_store_s3_peak_in_flight(store);
+    mlps_store_close(store);
+    return peak;
+}
+
+static void queue_reads_are_in_flight_together(void **state)
+{
+    (void)state;
+    if (!have_server())
+        skip();
+    mlps_store *store = open_test_store("concurrent");
+    write_object(store, "eight.bin", (3ull << 20) + 77, 1u << 20);
+    mlps_store_close(store);
+    /* depth 8 on one thread: all eight in flight at once */
+    assert_int_equal(read_eight_at_once("concurrent", "s3-multi"), 8);
+    /* the store's bound holds them back, and they all still complete */
+    saved_env bound = set_env("MLPS_S3_MAX_CONCURRENCY", "3");
+    assert_int_equal(read_eight_at_once("concurrent", "s3-multi"), 3);
+    restore_env(&bound);
+    /* the synchronous engine, one at a time */
+    saved_env engine = set_env("MLPS_S3_ENGINE", "sync");
+    assert_int_equal(read_eight_at_once("concurrent", "sync"), 1);
+    restore_env(&engine);
+}
+
+/* A 23 MiB object in parts of 5 MiB (MLPS_S3_PART_SIZE, set by test_s3.sh) with `parts` in
+ * flight: byte-exact, five UploadParts, and the peak of parts in flight. */
+static uint32_t write_in_parallel_parts(const char *parts)
+{
+    saved_env saved = set_env("MLPS_S3_PARTS_IN_FLIGHT", parts);
+    mlps_store *store = open_test_store("parts");
+    restore_env(&saved);
+    const uint64_t size = 23ull << 20;
+    write_object(store, "parts.bin", size, (3u << 20) + 11);
+    assert_int_equal(requests_of(store, MLPS_S3_UPLOAD_PART), 5);
+    assert_int_equal(requests_of(store, MLPS_S3_COMPLETE_MULTIPART_UPLOAD), 1);
+    assert_int_equal(stat_size(store, "parts.bin"), size);
+    check_contents(store, "parts.bin", 0, size);
+    uint32_t peak = mlps_store_s3_peak_parts_in_flight(store);
+    mlps_store_close(store);
+    return peak;
+}
+
+static void parts_go_up_in_parallel(void **state)
+{
+    (void)state;
+    if (!have_server())
+        skip();
+    assert_int_equal(write_in_parallel_parts("3"), 3);
+    assert_int_equal(write_in_parallel_parts("1"), 1);
+}
+
 static void writes_go_front_to_back(void **state)
 {
     (void)state;
@@ -326,32 +444,6 @@ static void abort_leaves_no_object(void **state)
     mlps_store_close(store);
 }
 
-/* An environment variable set for one test and put back afterwards. */
-typedef struct saved_env {
-    const char *name;
-    char *value;
-} saved_env;
-
-static saved_env set_env(const char *name, const char *value)
-{
-    const char *old = getenv(name);
-    saved_env saved = {.name = name, .value = old ? strdup(old) : NULL};
-    if (value)
-        setenv(name, value, 1);
-    else
-        unsetenv(name);
-    return saved;
-}
-
-static void restore_env(saved_env *saved)
-{
-    if (saved->value)
-        setenv(saved->name, saved->value, 1);
-    else
-        unsetenv(saved->name);
-    free(saved->value);
-}
-
 static void refused_connection_fails_after_bounded_retries(void **state)
 {
     (void)state;
@@ -433,6 +525,8 @@ int main(void)
         cmocka_unit_test(listing_spans_pages),
         cmocka_unit_test(missing_object_and_bucket_are_named),
         cmocka_unit_test(abort_leaves_no_object),
+        cmocka_unit_test(queue_reads_are_in_flight_together),
+        cmocka_unit_test(parts_go_up_in_parallel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

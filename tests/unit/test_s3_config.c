@@ -23,6 +23,8 @@ static const char *const managed[] = {
     "S3_ENDPOINT_URIS", "S3_ENDPOINT_TEMPLATE", "S3_ENDPOINT_FILE", "AWS_ENDPOINT_URL",
     "S3_LOAD_BALANCE_STRATEGY", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK",
     "SLURM_PROCID", "MLPS_TEST_DOTENV_A", "MLPS_TEST_DOTENV_B", "AWS_REGION", "AWS_DEFAULT_REGION",
+    "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_NTASKS",
+    "MLPS_S3_PARTS_IN_FLIGHT", "MLPS_S3_MAX_CONCURRENCY", "MLPS_S3_ENGINE",
 };
 
 static int clean_environment(void **state)
@@ -316,6 +318,75 @@ static void each_rank_gets_endpoint_rank_mod_n(void **state)
     mlps_store_close(store);
 }
 
+static unsigned parts_in_flight_of(const mlps_store_options *opts)
+{
+    mlps_store *store = open_store(opts);
+    unsigned parts = mlps_s3_of(store)->config.parts_in_flight;
+    mlps_store_close(store);
+    return parts;
+}
+
+static void parts_in_flight_and_concurrency_defaults_and_overrides(void **state)
+{
+    (void)state;
+    setenv("AWS_ENDPOINT_URL", "http://e0:1", 1);
+    /* max(2, ceil(16 / ranks)), the ranks from the options, else the launcher, else 1 */
+    const uint32_t ranks[] = {1, 3, 8, 9, 16, 100};
+    const unsigned want[] = {16, 6, 2, 2, 2, 2};
+    for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++) {
+        mlps_store_options opts = {.ranks = ranks[i]};
+        assert_int_equal(parts_in_flight_of(&opts), want[i]);
+    }
+    assert_int_equal(parts_in_flight_of(NULL), 16);
+    setenv("SLURM_NTASKS", "5", 1);
+    assert_int_equal(parts_in_flight_of(NULL), 4);
+    setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+    assert_int_equal(parts_in_flight_of(NULL), 4);
+    setenv("OMPI_COMM_WORLD_SIZE", "32", 1);
+    assert_int_equal(parts_in_flight_of(NULL), 2);
+    setenv("MLPS_S3_PARTS_IN_FLIGHT", "7", 1);
+    assert_int_equal(parts_in_flight_of(NULL), 7);
+    mlps_store_options opts = {.s3_parts_in_flight = 3, .s3_max_concurrency = 5};
+    assert_int_equal(parts_in_flight_of(&opts), 3);
+
+    mlps_store *store = open_store(NULL);
+    assert_int_equal(mlps_s3_of(store)->config.max_concurrency, MLPS_S3_DEFAULT_MAX_CONCURRENCY);
+    mlps_store_close(store);
+    store = open_store(&opts);
+    assert_int_equal(mlps_s3_of(store)->config.max_concurrency, 5);
+    /* the bound: admitted up to 5, then refused until one leaves; unbounded always admitted */
+    mlps_s3_store *s3 = mlps_s3_of(store);
+    for (int i = 0; i < 5; i++)
+        assert_true(mlps_s3_admit(s3, true));
+    assert_false(mlps_s3_admit(s3, true));
+    assert_true(mlps_s3_admit(s3, false));
+    assert_int_equal(mlps_store_s3_peak_in_flight(store), 6);
+    mlps_s3_leave(s3);
+    mlps_s3_leave(s3);
+    assert_true(mlps_s3_admit(s3, true));
+    for (int i = 0; i < 5; i++)
+        mlps_s3_leave(s3);
+    assert_int_equal(mlps_store_s3_peak_in_flight(store), 6);
+    mlps_store_close(store);
+
+    mlps_error err = {0};
+    const char *bad[][2] = {{"MLPS_S3_PARTS_IN_FLIGHT", "0"},
+                            {"MLPS_S3_PARTS_IN_FLIGHT", "257"},
+                            {"MLPS_S3_MAX_CONCURRENCY", "0"},
+                            {"MLPS_S3_ENGINE", "threads"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        assert_int_equal(mlps_store_open("s3://bucket/p", NULL, &store, &err), -EINVAL);
+        assert_non_null(strstr(err.message, bad[i][0]));
+        assert_non_null(strstr(err.message, bad[i][1]));
+        assert_int_equal(err.exit_status, 2);
+        unsetenv(bad[i][0]);
+    }
+    opts = (mlps_store_options){.s3_max_concurrency = 5000};
+    assert_int_equal(mlps_store_open("s3://bucket/p", &opts, &store, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "storage.storage_options.s3_max_concurrency=5000"));
+}
+
 static void round_robin_and_least_connections_spread_requests(void **state)
 {
     (void)state;
@@ -370,6 +441,8 @@ int main(void)
         cmocka_unit_test_setup(list_and_file_endpoints, clean_environment),
         cmocka_unit_test_setup(precedence_of_the_endpoint_sources, clean_environment),
         cmocka_unit_test_setup(each_rank_gets_endpoint_rank_mod_n, clean_environment),
+        cmocka_unit_test_setup(parts_in_flight_and_concurrency_defaults_and_overrides,
+                               clean_environment),
         cmocka_unit_test_setup(round_robin_and_least_connections_spread_requests,
                                clean_environment),
     };
