@@ -54,6 +54,10 @@ static void s3_store_close(mlps_store *store)
     mlps_s3_store *s3 = mlps_s3_of(store);
     if (!s3)
         return;
+    for (size_t i = 0; i < s3->part_buffers.count; i++)
+        free(s3->part_buffers.idle[i]);
+    free(s3->part_buffers.idle);
+    pthread_mutex_destroy(&s3->part_buffers.lock);
     for (size_t i = 0; i < s3->multis.count; i++)
         curl_multi_cleanup(s3->multis.idle[i]);
     free(s3->multis.idle);
@@ -98,6 +102,7 @@ static int s3_store_open(mlps_store *store, mlps_error *err)
     xmlInitParser();
     pthread_mutex_init(&s3->handles.lock, NULL);
     pthread_mutex_init(&s3->multis.lock, NULL);
+    pthread_mutex_init(&s3->part_buffers.lock, NULL);
     atomic_init(&s3->retries, 0);
     store->impl = s3;
     int rc = split_root(store, s3, err);

@@ -93,6 +93,7 @@ typedef struct mlps_s3_store {
     _Atomic uint32_t *in_flight;     /* least_connections: requests per endpoint */
     mlps_s3_latency *latency;        /* MLPS_S3_OP_COUNT of them */
     mlps_s3_handles multis;          /* idle CURLM *, each with its connection cache */
+    mlps_s3_handles part_buffers;    /* idle full-size part buffers (char *), reused */
     _Atomic uint32_t requests_in_flight;
     _Atomic uint32_t peak_in_flight;
     _Atomic uint32_t peak_parts_in_flight; /* the most any one object had */

@@ -246,6 +246,27 @@ static part_slot *free_slot(mlps_s3_parts *parts)
     return NULL;
 }
 
+/* Full-size part buffers go back to the store and serve the next object, so a run writing
+ * many large objects touches its part memory once rather than once per object (fresh pages
+ * cost as much CPU as the upload itself). A buffer that never grew to the part size (a small
+ * object's) is freed instead. */
+static void take_pooled_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer *buffer)
+{
+    if (buffer->data)
+        return;
+    char *pooled = mlps_s3_pool_take(&parts->s3->part_buffers);
+    if (pooled)
+        *buffer = (mlps_s3_part_buffer){.data = pooled, .capacity = parts->s3->config.part_size};
+}
+
+static void give_back_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer *buffer)
+{
+    bool full_size = buffer->data && buffer->capacity == parts->s3->config.part_size;
+    if (!full_size || !mlps_s3_pool_give(&parts->s3->part_buffers, buffer->data))
+        free(buffer->data);
+    *buffer = (mlps_s3_part_buffer){0};
+}
+
 int mlps_s3_parts_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer **out, mlps_error *err)
 {
     *out = NULL;
@@ -263,6 +284,7 @@ int mlps_s3_parts_buffer(mlps_s3_parts *parts, mlps_s3_part_buffer **out, mlps_e
             return fail_again(parts, err);
         slot->state = PART_FILLING;
         slot->buffer.len = 0;
+        take_pooled_buffer(parts, &slot->buffer);
         parts->filling = slot;
     }
     *out = &parts->filling->buffer;
@@ -360,7 +382,7 @@ void mlps_s3_parts_free(mlps_s3_parts *parts)
     cancel_all(parts);
     mlps_s3_multi_give(parts->s3, parts->multi);
     for (unsigned i = 0; i < parts->slot_count; i++)
-        free(parts->slots[i].buffer.data);
+        give_back_buffer(parts, &parts->slots[i].buffer);
     for (unsigned i = 0; i < parts->etag_count; i++)
         free(parts->etags[i]);
     free(parts->etags);
