@@ -234,6 +234,11 @@ static CURLcode attempt_once(CURL *handle, const mlps_s3_config *config, const c
     }
     if (strcmp(request->method, "POST") == 0)
         headers = curl_slist_append(headers, "Content-Type: application/xml");
+    char md5[80];
+    if (request->content_md5) {
+        snprintf(md5, sizeof md5, "Content-MD5: %s", request->content_md5);
+        headers = curl_slist_append(headers, md5);
+    }
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
 
     CURLcode rc = headers ? curl_easy_perform(handle) : CURLE_OUT_OF_MEMORY;

@@ -112,6 +112,7 @@ typedef struct mlps_s3_request {
     const char *range;     /* "a-b" or NULL */
     const void *body;      /* PUT/POST payload */
     size_t body_len;
+    const char *content_md5; /* base64 MD5 of the body, sent as Content-MD5, or NULL */
     void *into;            /* GET: the caller's buffer for the body, else a response buffer */
     size_t into_len;
 } mlps_s3_request;
@@ -162,6 +163,17 @@ typedef int (*mlps_s3_list_entry)(const char *key_or_prefix, uint64_t size, bool
  * Returns 0, the visitor's non-zero result, or -EPROTO when the page cannot be read. */
 int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visit, void *arg,
                             char **next_token);
+
+/* One <Error> of a DeleteObjects answer: the key that was not deleted and why. */
+typedef int (*mlps_s3_delete_error)(const char *key, const mlps_s3_error_body *why, void *arg);
+/* Visits every <Error> of a <DeleteResult>. Returns 0, the visitor's non-zero result, or
+ * -EPROTO when the document is not a DeleteResult. */
+int mlps_s3_parse_delete_result(const char *xml, size_t len, mlps_s3_delete_error visit,
+                                void *arg);
+
+/* s3_delete.c: DeleteObjects for up to MLPS_STORE_REMOVE_BATCH paths (the remove_many op). */
+int mlps_s3_remove_many(mlps_store *store, const mlps_path *paths, size_t count,
+                        uint64_t *removed, mlps_error *err);
 
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,
