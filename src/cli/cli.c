@@ -187,6 +187,8 @@ static int start_job(mlps_invocation *inv, bool *relaunched, mlps_error *err)
         return 0;
     mlps_launch_spec spec;
     rc = mlps_launch_spec_from_args(&inv->args, count, &spec, err);
+    if (rc == 0)
+        rc = mlps_launch_spec_forward(&spec, err);
     if (rc == 0) {
         *relaunched = true;
         rc = mlps_launch_self(&spec, inv->full_argc, inv->full_argv,

@@ -66,6 +66,11 @@ void mlps_apply_logging_flags(const mlps_args *args);
  * mlps_launch_spec_free. */
 int mlps_launch_spec_from_args(const mlps_args *args, unsigned nprocs, mlps_launch_spec *spec,
                                mlps_error *err);
+/* Adds the object-storage settings of the environment and of the .env file to spec->forward, so
+ * the ranks of a re-launched job get them on every host (names on the command line; a value the
+ * .env alone holds in the launcher's environment). A .env that cannot be read is warned about and
+ * left out. */
+int mlps_launch_spec_forward(mlps_launch_spec *spec, mlps_error *err);
 void mlps_launch_spec_free(mlps_launch_spec *spec);
 
 /* The number of client hosts: -nc when given (at least 1), else the number of distinct --hosts. */

@@ -92,8 +92,25 @@ int mlps_launch_spec_from_args(const mlps_args *args, unsigned nprocs, mlps_laun
     return 0;
 }
 
+int mlps_launch_spec_forward(mlps_launch_spec *spec, mlps_error *err)
+{
+    mlps_dotenv env;
+    mlps_error file_err;
+    mlps_error_clear(&file_err);
+    if (mlps_dotenv_load(&env, &file_err) != 0) {
+        /* a run that needs the file's settings stops on the same error in every rank */
+        mlps_warn("the ranks get the environment's object-storage settings only: %s",
+                  file_err.message);
+        return mlps_launch_forward_settings(spec, NULL, NULL, 0, err);
+    }
+    int rc = mlps_launch_forward_settings(spec, env.names, env.values, env.count, err);
+    mlps_dotenv_free(&env);
+    return rc;
+}
+
 void mlps_launch_spec_free(mlps_launch_spec *spec)
 {
+    mlps_launch_forward_free(spec);
     mlps_hosts_free(&spec->hosts);
     free((void *)spec->mpi_params);
     spec->mpi_params = NULL;

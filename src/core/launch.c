@@ -397,6 +397,40 @@ static int push_layout(mlps_argv *out, const char *program, unsigned nprocs,
     return status;
 }
 
+/* The forwarded settings by name: `-x NAME` each (OpenMPI's mpirun) or one `-genvlist A,B`
+ * (MPICH's mpiexec). */
+static int push_forwarded(const mlps_launch_spec *spec, mlps_argv *out, mlps_error *err)
+{
+    if (spec->forward_count == 0)
+        return 0;
+    bool hydra = spec->mpi_bin && strcmp(spec->mpi_bin, "mpiexec") == 0;
+    if (!hydra) {
+        int status = 0;
+        for (size_t i = 0; status == 0 && i < spec->forward_count; i++) {
+            status = mlps_argv_push(out, "-x", err);
+            if (status == 0)
+                status = mlps_argv_push(out, spec->forward[i].name, err);
+        }
+        return status;
+    }
+    size_t length = 1;
+    for (size_t i = 0; i < spec->forward_count; i++)
+        length += strlen(spec->forward[i].name) + 1;
+    char *names = calloc(1, length);
+    if (!names)
+        return mlps_fail(err, -ENOMEM, "out of memory building a command line");
+    for (size_t i = 0; i < spec->forward_count; i++) {
+        if (i)
+            strcat(names, ",");
+        strcat(names, spec->forward[i].name);
+    }
+    int status = mlps_argv_push(out, "-genvlist", err);
+    if (status == 0)
+        status = mlps_argv_push(out, names, err);
+    free(names);
+    return status;
+}
+
 static int push_prefix(const mlps_launch_spec *spec, const slot_plan *plan, mlps_argv *out,
                        mlps_argv *params, mlps_error *err)
 {
@@ -417,6 +451,8 @@ static int push_prefix(const mlps_launch_spec *spec, const slot_plan *plan, mlps
         status = mlps_argv_push(out, "--oversubscribe", err);
     if (status == 0 && spec->allow_run_as_root)
         status = mlps_argv_push(out, "--allow-run-as-root", err);
+    if (status == 0)
+        status = push_forwarded(spec, out, err);
     for (size_t i = 0; status == 0 && i < params->count; i++)
         status = mlps_argv_push(out, params->items[i], err);
     return status;

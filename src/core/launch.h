@@ -4,7 +4,10 @@
  *
  * The prefix is `<bin> -n N -host h:s,... --bind-to none` followed by `--map-by node` for two or
  * more distinct hosts, or `--map-by socket --mca btl ^vader` for one, then `--oversubscribe`,
- * `--allow-run-as-root` and the user's --mpi-params, each in that order when asked for.
+ * `--allow-run-as-root`, the settings forwarded to every rank (`-x NAME` each for mpirun, OpenMPI's
+ * spelling; `-genvlist A,B` for mpiexec, MPICH's) and the user's --mpi-params, each in that
+ * order when asked for. Only names are forwarded, never values: a value (a secret key) never
+ * appears on the command line, in --what-if output or in a process listing.
  *
  * Choices where the reference is silent or odd:
  *  - A host listed twice is one host: the entries merge at the first one's position and their
@@ -61,6 +64,19 @@ char *mlps_argv_render(char *const *argv);
  * (no escapes inside). An unterminated quote is a usage error. */
 int mlps_launch_split_params(const char *value, mlps_argv *out, mlps_error *err);
 
+/* One environment variable every rank needs. */
+typedef struct mlps_launch_variable {
+    char *name;
+    char *value; /* NULL: the launcher inherits it from this process's environment; else a .env
+                    file's value, put into the launcher's environment only (never argv) */
+} mlps_launch_variable;
+
+/* Whether a variable is one of the object-storage settings a rank on another host needs:
+ * AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
+ * AWS_DEFAULT_REGION, AWS_CA_BUNDLE, S3_ENDPOINT_URIS, S3_ENDPOINT_TEMPLATE, S3_ENDPOINT_FILE,
+ * S3_LOAD_BALANCE_STRATEGY, BUCKET and every MLPS_S3_*. */
+bool mlps_launch_is_forwarded(const char *name);
+
 typedef struct mlps_launch_spec {
     mlps_host_list hosts;
     unsigned nprocs;
@@ -71,7 +87,16 @@ typedef struct mlps_launch_spec {
     bool allow_run_as_root;
     char *const *mpi_params; /* --mpi-params values, each possibly several arguments */
     size_t mpi_param_count;
+    mlps_launch_variable *forward; /* settings every rank gets, by name; owned */
+    size_t forward_count;
 } mlps_launch_spec;
+
+/* Fills spec->forward: every forwarded setting (mlps_launch_is_forwarded) set non-empty in the
+ * environment, then every one a .env file sets (file_names[i] = file_values[i], later entries
+ * winning) that the environment does not, with its value. */
+int mlps_launch_forward_settings(mlps_launch_spec *spec, char *const *file_names,
+                                 char *const *file_values, size_t file_count, mlps_error *err);
+void mlps_launch_forward_free(mlps_launch_spec *spec);
 
 /* The launcher program for spec->mpi_bin, honouring MPI_RUN_BIN / MPI_EXEC_BIN. */
 int mlps_launch_program(const mlps_launch_spec *spec, const char **program, mlps_error *err);
@@ -93,8 +118,12 @@ bool mlps_launch_self_needed(const mlps_launch_spec *spec);
  * when a signal ended it): 0, or non-zero with err describing the failure; 127 when the program
  * does not exist. */
 int mlps_launch_run(char *const *argv, mlps_error *err);
+/* The same, with extra "NAME=value" entries (NULL-terminated, may be NULL) added to the child's
+ * environment, each replacing a variable of that name. */
+int mlps_launch_run_with(char *const *argv, char *const *extra_env, mlps_error *err);
 
-/* Re-runs this program (/proc/self/exe) with its original arguments under the launcher prefix.
+/* Re-runs this program (/proc/self/exe) with its original arguments under the launcher prefix,
+ * the values of spec->forward that come from a .env file added to the launcher's environment.
  * With what_if, prints the command line to stdout instead of running it. Returns the status the
  * program should exit with: what mlps_launch_run returns, 0 for what_if, or err->exit_status
  * (2 for a usage error in spec) with err set when the command could not be built. */

@@ -30,21 +30,42 @@ static void forward_signal(int signal_number, siginfo_t *info, void *context)
         kill(child, signal_number);
 }
 
-/* The environment for the child: ours, with MLPS_LAUNCHED=1 replacing any earlier value. */
-static char **launched_environment(void)
+static size_t name_length(const char *entry)
+{
+    const char *equals = strchr(entry, '=');
+    return equals ? (size_t)(equals - entry) : strlen(entry);
+}
+
+/* Whether entry ("NAME=value") sets a variable that one of the replacements sets too. */
+static bool replaced(const char *entry, char *const *replacements)
+{
+    size_t len = name_length(entry);
+    for (size_t i = 0; replacements && replacements[i]; i++)
+        if (name_length(replacements[i]) == len && strncmp(entry, replacements[i], len) == 0)
+            return true;
+    return false;
+}
+
+/* The environment for the child: ours, with extra's entries and MLPS_LAUNCHED=1 replacing any
+ * earlier value of their names. */
+static char **launched_environment(char *const *extra)
 {
     static char marker[] = MLPS_LAUNCHED_VARIABLE "=1";
-    size_t count = 0;
+    char *marker_list[] = {marker, NULL};
+    size_t count = 0, extra_count = 0;
     while (environ[count])
         count++;
-    char **env = malloc((count + 2) * sizeof *env);
+    while (extra && extra[extra_count])
+        extra_count++;
+    char **env = malloc((count + extra_count + 2) * sizeof *env);
     if (!env)
         return NULL;
     size_t kept = 0;
-    size_t prefix_len = strlen(MLPS_LAUNCHED_VARIABLE "=");
     for (size_t i = 0; i < count; i++)
-        if (strncmp(environ[i], MLPS_LAUNCHED_VARIABLE "=", prefix_len) != 0)
+        if (!replaced(environ[i], marker_list) && !replaced(environ[i], extra))
             env[kept++] = environ[i];
+    for (size_t i = 0; i < extra_count; i++)
+        env[kept++] = extra[i];
     env[kept++] = marker;
     env[kept] = NULL;
     return env;
@@ -116,7 +137,12 @@ static int child_outcome(const char *program, int exec_failure, int wait_status,
 
 int mlps_launch_run(char *const *argv, mlps_error *err)
 {
-    char **env = launched_environment();
+    return mlps_launch_run_with(argv, NULL, err);
+}
+
+int mlps_launch_run_with(char *const *argv, char *const *extra_env, mlps_error *err)
+{
+    char **env = launched_environment(extra_env);
     int report[2];
     if (!env || pipe2(report, O_CLOEXEC) != 0) {
         int failure = env ? errno : ENOMEM;
@@ -178,6 +204,30 @@ static int own_executable(char *path, size_t size, mlps_error *err)
     return 0;
 }
 
+/* Runs the launcher with the forwarded values that only a .env file holds in its environment,
+ * so `-x NAME` finds them there. */
+static int run_with_file_settings(const mlps_launch_spec *spec, char *const *argv,
+                                  mlps_error *err)
+{
+    mlps_argv extra = {0};
+    int status = 0;
+    for (size_t i = 0; status == 0 && i < spec->forward_count; i++) {
+        const mlps_launch_variable *v = &spec->forward[i];
+        char *entry = NULL;
+        if (!v->value)
+            continue;
+        if (asprintf(&entry, "%s=%s", v->name, v->value) < 0)
+            status = mlps_fail(err, -ENOMEM, "out of memory preparing the launcher's environment");
+        else
+            status = mlps_argv_push(&extra, entry, err);
+        free(entry);
+    }
+    int exit_status = status < 0 ? MLPS_EXIT_RUN_FAILED
+                                 : mlps_launch_run_with(argv, extra.items, err);
+    mlps_argv_free(&extra);
+    return exit_status;
+}
+
 int mlps_launch_self(const mlps_launch_spec *spec, int argc, char **argv, bool what_if,
                      mlps_error *err)
 {
@@ -200,7 +250,7 @@ int mlps_launch_self(const mlps_launch_spec *spec, int argc, char **argv, bool w
                                            "out of memory rendering the launch command");
         free(line);
     } else {
-        exit_status = mlps_launch_run(command.items, err);
+        exit_status = run_with_file_settings(spec, command.items, err);
     }
     mlps_argv_free(&command);
     return exit_status;

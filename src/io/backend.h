@@ -45,6 +45,10 @@ typedef struct mlps_backend {
     int (*list)(mlps_store *store, const mlps_path *path, mlps_list_visitor visit, void *arg,
                 mlps_error *err);
     int (*remove)(mlps_store *store, const mlps_path *path, mlps_error *err);
+    /* Optional: removes count (at most MLPS_STORE_REMOVE_BATCH) files at once, as
+     * mlps_store_remove_many; without it the generic layer calls remove for each. */
+    int (*remove_many)(mlps_store *store, const mlps_path *paths, size_t count,
+                       uint64_t *removed, mlps_error *err);
     int (*mkdirs)(mlps_store *store, const mlps_path *path, mlps_error *err);
 } mlps_backend;
 
@@ -114,6 +118,10 @@ void mlps_io_req_account(mlps_io_req *req);
 /* Engines (uring.c, sync_engine.c). */
 int mlps_uring_engine_init(mlps_ioq *q, mlps_error *err);
 int mlps_sync_engine_init(mlps_ioq *q, mlps_error *err);
+
+/* How many paths the generic layer hands a backend's remove_many at once: S3's limit for one
+ * DeleteObjects request. */
+#define MLPS_STORE_REMOVE_BATCH 1000u
 
 /* The largest transfer handed to the kernel at once; the kernel caps one call near 2 GiB and the
  * rest is resubmitted as a partial transfer. */

@@ -3,6 +3,7 @@
  *   stat    HEAD of the key; a key that is only a prefix of others stats as a directory
  *   list    ListObjectsV2 with delimiter '/', page by page (continuation tokens)
  *   remove  DeleteObject;  mkdirs: nothing (prefixes exist by their objects)
+ *   remove_many  DeleteObjects, up to 1000 keys a request (s3_delete.c)
  *   files   ranged GETs for reads; sequential writes buffered into a single PUT or a multipart
  *           upload, published by close (s3_file.c)
  * Queues run many requests at once on libcurl's multi interface (s3_multi.c), or with
@@ -381,5 +382,6 @@ const mlps_backend mlps_backend_s3 = {
     .stat = s3_stat,
     .list = s3_list,
     .remove = s3_remove,
+    .remove_many = mlps_s3_remove_many,
     .mkdirs = s3_mkdirs,
 };

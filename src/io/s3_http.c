@@ -287,6 +287,11 @@ CURLcode mlps_s3_call_prepare(mlps_s3_call *call)
     }
     if (strcmp(request->method, "POST") == 0)
         headers = curl_slist_append(headers, "Content-Type: application/xml");
+    char md5[80];
+    if (request->content_md5) {
+        snprintf(md5, sizeof md5, "Content-MD5: %s", request->content_md5);
+        headers = curl_slist_append(headers, md5);
+    }
     curl_slist_free_all(call->headers);
     call->headers = headers;
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);

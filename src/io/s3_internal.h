@@ -123,6 +123,7 @@ typedef struct mlps_s3_request {
     const char *range;     /* "a-b" or NULL */
     const void *body;      /* PUT/POST payload */
     size_t body_len;
+    const char *content_md5; /* base64 MD5 of the body, sent as Content-MD5, or NULL */
     void *into;            /* GET: the caller's buffer for the body, else a response buffer */
     size_t into_len;
 } mlps_s3_request;
@@ -255,6 +256,17 @@ unsigned mlps_s3_parts_count(const mlps_s3_parts *parts);
 const char *mlps_s3_parts_etag(const mlps_s3_parts *parts, unsigned number);
 /* Cancels what is in flight and frees the set (NULL is fine). */
 void mlps_s3_parts_free(mlps_s3_parts *parts);
+
+/* One <Error> of a DeleteObjects answer: the key that was not deleted and why. */
+typedef int (*mlps_s3_delete_error)(const char *key, const mlps_s3_error_body *why, void *arg);
+/* Visits every <Error> of a <DeleteResult>. Returns 0, the visitor's non-zero result, or
+ * -EPROTO when the document is not a DeleteResult. */
+int mlps_s3_parse_delete_result(const char *xml, size_t len, mlps_s3_delete_error visit,
+                                void *arg);
+
+/* s3_delete.c: DeleteObjects for up to MLPS_STORE_REMOVE_BATCH paths (the remove_many op). */
+int mlps_s3_remove_many(mlps_store *store, const mlps_path *paths, size_t count,
+                        uint64_t *removed, mlps_error *err);
 
 /* s3_file.c */
 int mlps_s3_file_open(mlps_store *store, const mlps_path *path, int flags, mlps_file **out,

@@ -1,5 +1,5 @@
 /* The XML documents S3 answers with, read with libxml2: error bodies, one page of a
- * ListObjectsV2 listing, and single values such as a multipart upload's UploadId. Elements are
+ * ListObjectsV2 listing, the failures of a DeleteObjects, and single values such as a multipart upload's UploadId. Elements are
  * matched by local name, so the S3 namespace (present or not) makes no difference. */
 #include <errno.h>
 #include <stdio.h>
@@ -125,6 +125,34 @@ int mlps_s3_parse_list_page(const char *xml, size_t len, mlps_s3_list_entry visi
         else if (!(*next_token = strdup(token)))
             rc = -ENOMEM;
     }
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static int visit_delete_error(const xmlNode *error, mlps_s3_delete_error visit, void *arg)
+{
+    char key[2048];
+    mlps_s3_error_body why;
+    if (!child_text(error, "Key", key, sizeof key))
+        return -EPROTO;
+    if (!child_text(error, "Code", why.code, sizeof why.code))
+        snprintf(why.code, sizeof why.code, "(no code)");
+    if (!child_text(error, "Message", why.message, sizeof why.message))
+        snprintf(why.message, sizeof why.message, "(no message)");
+    return visit(key, &why, arg);
+}
+
+int mlps_s3_parse_delete_result(const char *xml, size_t len, mlps_s3_delete_error visit,
+                                void *arg)
+{
+    xmlDocPtr doc = parse(xml, len);
+    if (!doc)
+        return -EPROTO;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    int rc = root && named(root, "DeleteResult") ? 0 : -EPROTO;
+    for (const xmlNode *c = root ? root->children : NULL; c && rc == 0; c = c->next)
+        if (named(c, "Error"))
+            rc = visit_delete_error(c, visit, arg);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -100,6 +100,71 @@ int mlps_store_remove(mlps_store *store, const char *path, mlps_error *err)
     return on_path(store, path, remove_on, NULL, err);
 }
 
+/* One path at a time through the backend's remove; a missing file is skipped. */
+static int remove_each(mlps_store *store, const char *const *paths, size_t count,
+                       uint64_t *removed, mlps_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        mlps_error attempt;
+        mlps_error_clear(&attempt);
+        int rc = mlps_store_remove(store, paths[i], &attempt);
+        if (rc == -ENOENT)
+            continue;
+        if (rc < 0) {
+            if (err)
+                *err = attempt;
+            return rc;
+        }
+        (*removed)++;
+    }
+    return 0;
+}
+
+/* Resolves up to MLPS_STORE_REMOVE_BATCH paths and hands them to the backend in one call. */
+static int remove_batch(mlps_store *store, const char *const *paths, size_t count,
+                        uint64_t *removed, mlps_error *err)
+{
+    mlps_path *resolved = calloc(count, sizeof *resolved);
+    if (!resolved)
+        return mlps_fail(err, -ENOMEM, "remove %zu files in %s: out of memory", count,
+                         store->uri);
+    size_t ready = 0;
+    int rc = 0;
+    while (ready < count && rc == 0)
+        if ((rc = mlps_path_resolve(store, paths[ready], &resolved[ready], err)) == 0)
+            ready++;
+    if (rc == 0)
+        rc = store->backend->remove_many(store, resolved, count, removed, err);
+    for (size_t i = 0; i < ready; i++)
+        mlps_path_free(&resolved[i]);
+    free(resolved);
+    return rc;
+}
+
+static int remove_in_batches(mlps_store *store, const char *const *paths, size_t count,
+                             uint64_t *removed, mlps_error *err)
+{
+    int rc = 0;
+    for (size_t done = 0; done < count && rc == 0; done += MLPS_STORE_REMOVE_BATCH) {
+        size_t left = count - done;
+        rc = remove_batch(store, paths + done,
+                          left < MLPS_STORE_REMOVE_BATCH ? left : MLPS_STORE_REMOVE_BATCH,
+                          removed, err);
+    }
+    return rc;
+}
+
+int mlps_store_remove_many(mlps_store *store, const char *const *paths, size_t count,
+                           uint64_t *removed, mlps_error *err)
+{
+    uint64_t gone = 0;
+    int rc = store->backend->remove_many ? remove_in_batches(store, paths, count, &gone, err)
+                                         : remove_each(store, paths, count, &gone, err);
+    if (removed)
+        *removed += gone;
+    return rc;
+}
+
 static int mkdirs_on(mlps_store *store, const mlps_path *path, void *unused, mlps_error *err)
 {
     (void)unused;

@@ -153,6 +153,14 @@ int mlps_store_list(mlps_store *store, const char *path, mlps_list_visitor visit
                     mlps_error *err);
 /* Removes a file or an empty directory. */
 int mlps_store_remove(mlps_store *store, const char *path, mlps_error *err);
+/* Removes count files (not directories) and adds to *removed (may be NULL) how many went. A
+ * missing file is not an error and does not count, except on an object store, whose delete of
+ * a key that does not exist succeeds like any other (S3 cannot tell them apart), so it counts.
+ * s3:// removes up to 1000 keys per DeleteObjects request; other backends remove one at a time.
+ * The first failure stops the call and names the path: the files before it (and on s3://
+ * the rest of its batch) may be gone. */
+int mlps_store_remove_many(mlps_store *store, const char *const *paths, size_t count,
+                           uint64_t *removed, mlps_error *err);
 /* Creates a directory and its missing parents; an existing directory is fine. */
 int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err);
 

@@ -201,6 +201,9 @@ void mlps_kv_cache_free(mlps_kv_cache *c)
 {
     if (!c)
         return;
+    for (int t = 0; t < MLPS_KV_TIER_COUNT; t++)
+        if (c->tiers[t].backend && c->tiers[t].backend->ops->defer_removals)
+            c->tiers[t].backend->ops->defer_removals(c->tiers[t].backend);
     for (size_t i = 0; i < c->bucket_count; i++) {
         kv_entry *e = c->buckets[i];
         while (e) {

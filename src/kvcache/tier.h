@@ -59,6 +59,9 @@ typedef struct mlps_kv_backend_ops {
     /* A source that reads this tier's copy, for demoting the entry one tier down. */
     mlps_kv_source (*source)(mlps_kv_backend *b, const mlps_kv_tier_op *op);
     void (*remove)(mlps_kv_backend *b, const mlps_kv_tier_op *op);
+    /* Optional, for the end of a run: from now on remove may hold entries back and delete them
+     * together (an object store's multi-object delete); destroy deletes what is held. */
+    void (*defer_removals)(mlps_kv_backend *b);
     void (*destroy)(mlps_kv_backend *b);
     /* Requests the backend had to send again (an object store's retries); NULL: none. */
     uint64_t (*retries)(const mlps_kv_backend *b);

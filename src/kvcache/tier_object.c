@@ -8,7 +8,10 @@
  * under the key until the close completes it; a failed write aborts it, so no partial object is
  * ever left. A read opens the object (its size from a HEAD), checks the size and the header and
  * reads it whole with ranged GETs of up to 4 MiB. Every second of either is spent in requests,
- * so it is all device time; host time is 0. Generating the bytes is not timed, as on files. */
+ * so it is all device time; host time is 0. Generating the bytes is not timed, as on files.
+ * Removals in bulk, the start-up sweep of a previous run's entries and the end of a run's
+ * deletion of every entry left, go in batches of up to 1000 names (one DeleteObjects each);
+ * an eviction during the run deletes its entry at once. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,9 +24,22 @@
 #include "io/store.h"
 #include "kvcache/tier.h"
 
+/* One DeleteObjects request's worth. */
+#define MLPS_KV_REMOVE_BATCH 1000u
+
+/* Names waiting to be removed together. */
+typedef struct removal_batch {
+    mlps_store *store;
+    char *names[MLPS_KV_REMOVE_BATCH];
+    size_t count;
+    uint64_t removed;
+} removal_batch;
+
 typedef struct object_backend {
     mlps_kv_backend base;
     mlps_store *store;
+    bool deferring;        /* the run is over: removals wait in the batch */
+    removal_batch pending; /* what they wait in */
 } object_backend;
 
 /* An entry's object name below the store's root, and the header it must start with. */
@@ -169,14 +185,33 @@ static mlps_kv_source object_source(mlps_kv_backend *b, const mlps_kv_tier_op *o
     return (mlps_kv_source){0};
 }
 
-/* A removal that fails leaves an object behind: say so, since nothing else will. */
-static void remove_object(mlps_store *store, const char *name)
+/* Removes the names held and forgets them; the first failure is in err. */
+static int batch_flush(removal_batch *batch, mlps_error *err)
 {
-    mlps_error err;
-    mlps_error_clear(&err);
-    int rc = mlps_store_remove(store, name, &err);
+    int rc = mlps_store_remove_many(batch->store, (const char *const *)batch->names, batch->count,
+                                    &batch->removed, err);
+    for (size_t i = 0; i < batch->count; i++)
+        free(batch->names[i]);
+    batch->count = 0;
+    return rc;
+}
+
+/* Holds a name, removing the batch once it is full. */
+static int batch_add(removal_batch *batch, const char *name, mlps_error *err)
+{
+    char *copy = strdup(name);
+    if (!copy)
+        return mlps_fail(err, -ENOMEM, "storage tier: out of memory removing %s/%s",
+                         mlps_store_uri(batch->store), name);
+    batch->names[batch->count++] = copy;
+    return batch->count == MLPS_KV_REMOVE_BATCH ? batch_flush(batch, err) : 0;
+}
+
+/* A removal that fails leaves objects behind: say so, since nothing else will. */
+static void warn_if_failed(int rc, const mlps_error *err)
+{
     if (rc && rc != -ENOENT)
-        mlps_warn("storage tier: %s", err.message);
+        mlps_warn("storage tier: %s", err->message);
 }
 
 static void object_remove(mlps_kv_backend *b, const mlps_kv_tier_op *op)
@@ -184,8 +219,18 @@ static void object_remove(mlps_kv_backend *b, const mlps_kv_tier_op *op)
     object_backend *o = (object_backend *)b;
     char name[NAME_MAX + 1];
     int n = snprintf(name, sizeof name, "%s.npy", op->key);
-    if (n > 0 && (size_t)n < sizeof name)
-        remove_object(o->store, name);
+    if (n <= 0 || (size_t)n >= sizeof name)
+        return;
+    mlps_error err;
+    mlps_error_clear(&err);
+    int rc = o->deferring ? batch_add(&o->pending, name, &err)
+                          : mlps_store_remove(o->store, name, &err);
+    warn_if_failed(rc, &err);
+}
+
+static void object_defer_removals(mlps_kv_backend *b)
+{
+    ((object_backend *)b)->deferring = true;
 }
 
 static uint64_t object_retries(const mlps_kv_backend *b)
@@ -196,6 +241,9 @@ static uint64_t object_retries(const mlps_kv_backend *b)
 static void object_destroy(mlps_kv_backend *b)
 {
     object_backend *o = (object_backend *)b;
+    mlps_error err;
+    mlps_error_clear(&err);
+    warn_if_failed(batch_flush(&o->pending, &err), &err);
     mlps_store_close(o->store);
     free(o);
 }
@@ -205,6 +253,7 @@ static const mlps_kv_backend_ops object_ops = {
     .read = object_read,
     .source = object_source,
     .remove = object_remove,
+    .defer_removals = object_defer_removals,
     .destroy = object_destroy,
     .retries = object_retries,
 };
@@ -216,8 +265,7 @@ static bool is_entry_name(const char *name)
 }
 
 typedef struct stale_sweep {
-    mlps_store *store;
-    uint64_t removed;
+    removal_batch batch;
     mlps_error *err;
 } stale_sweep;
 
@@ -226,24 +274,27 @@ static int remove_if_stale(const mlps_entry *entry, void *arg)
     stale_sweep *sweep = arg;
     if (entry->is_dir || !is_entry_name(entry->name))
         return 0;
-    int rc = mlps_store_remove(sweep->store, entry->name, sweep->err);
-    if (rc == -ENOENT)
-        return 0; /* gone already */
-    if (rc == 0)
-        sweep->removed++;
-    return rc;
+    return batch_add(&sweep->batch, entry->name, sweep->err);
 }
 
 /* Removes a previous run's entries: the .npy objects directly under the prefix, nothing else. */
 static int remove_stale_entries(mlps_store *store, mlps_error *err)
 {
-    stale_sweep sweep = {.store = store, .err = err};
-    int rc = mlps_store_list(store, "", remove_if_stale, &sweep, err);
+    stale_sweep *sweep = calloc(1, sizeof *sweep);
+    if (!sweep)
+        return mlps_fail(err, -ENOMEM, "storage tier: out of memory");
+    sweep->batch.store = store;
+    sweep->err = err;
+    int rc = mlps_store_list(store, "", remove_if_stale, sweep, err);
+    int flushed = batch_flush(&sweep->batch, rc ? NULL : err);
+    rc = rc ? rc : flushed;
+    uint64_t removed = sweep->batch.removed;
+    free(sweep);
     if (rc)
         return tier_failure(rc, "removing a previous run's entries", err);
-    if (sweep.removed > 0)
+    if (removed > 0)
         mlps_info("--cache-dir %s: removed %llu .npy objects of a previous run",
-                  mlps_store_uri(store), (unsigned long long)sweep.removed);
+                  mlps_store_uri(store), (unsigned long long)removed);
     return 0;
 }
 
@@ -262,6 +313,7 @@ int mlps_kv_backend_object_new(const char *uri, mlps_kv_backend **out, mlps_erro
     o->base.ops = &object_ops;
     o->base.tier = MLPS_KV_TIER_STORAGE;
     o->store = store;
+    o->pending.store = store;
     *out = &o->base;
     return 0;
 }

@@ -8,26 +8,33 @@
 
 #include "core/log.h"
 
-/* A growable array of malloc'd strings. */
+/* A listed entry: its path (malloc'd) and size. */
+typedef struct listed_file {
+    char *path;
+    uint64_t size;
+} listed_file;
+
+/* A growable array of listed entries. */
 typedef struct path_list {
-    char **items;
+    listed_file *items;
     size_t count, capacity;
 } path_list;
 
 static void path_list_free(path_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
-        free(list->items[i]);
+        free(list->items[i].path);
     free(list->items);
     *list = (path_list){0};
 }
 
-/* Appends "<directory>/<name>"; -ENOMEM when out of memory. */
-static int path_list_add(path_list *list, const char *directory, const char *name)
+/* Appends "<directory>/<name>" of that size; -ENOMEM when out of memory. */
+static int path_list_add(path_list *list, const char *directory, const char *name,
+                         uint64_t size)
 {
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? 2 * list->capacity : 64;
-        char **items = realloc(list->items, capacity * sizeof *items);
+        listed_file *items = realloc(list->items, capacity * sizeof *items);
         if (!items)
             return -ENOMEM;
         list->items = items;
@@ -36,7 +43,7 @@ static int path_list_add(path_list *list, const char *directory, const char *nam
     char *path = NULL;
     if (asprintf(&path, "%s/%s", directory, name) < 0)
         return -ENOMEM;
-    list->items[list->count++] = path;
+    list->items[list->count++] = (listed_file){.path = path, .size = size};
     return 0;
 }
 
@@ -66,22 +73,47 @@ static const char *basename_of(const char *path)
 }
 
 /* strcmp compares as unsigned char, which orders UTF-8 as Python orders code points. */
+static int compare_full_paths(const char *left, const char *right) { return strcmp(left, right); }
+
+static int compare_basenames_then_paths(const char *left, const char *right)
+{
+    int order = strcmp(basename_of(left), basename_of(right));
+    return order ? order : strcmp(left, right);
+}
+
 static int by_full_path(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return compare_full_paths(*(char *const *)a, *(char *const *)b);
 }
 
 static int by_basename_then_path(const void *a, const void *b)
 {
-    const char *left = *(char *const *)a, *right = *(char *const *)b;
-    int order = strcmp(basename_of(left), basename_of(right));
-    return order ? order : strcmp(left, right);
+    return compare_basenames_then_paths(*(char *const *)a, *(char *const *)b);
 }
 
 void mlps_dataset_files_sort(char **paths, size_t count, bool by_basename)
 {
     if (count > 1)
         qsort(paths, count, sizeof *paths, by_basename ? by_basename_then_path : by_full_path);
+}
+
+static int listed_by_full_path(const void *a, const void *b)
+{
+    return compare_full_paths(((const listed_file *)a)->path, ((const listed_file *)b)->path);
+}
+
+static int listed_by_basename_then_path(const void *a, const void *b)
+{
+    return compare_basenames_then_paths(((const listed_file *)a)->path,
+                                        ((const listed_file *)b)->path);
+}
+
+/* The same order as mlps_dataset_files_sort, sizes moving with their paths. */
+static void sort_listed(listed_file *files, size_t count, bool by_basename)
+{
+    if (count > 1)
+        qsort(files, count, sizeof *files,
+              by_basename ? listed_by_basename_then_path : listed_by_full_path);
 }
 
 /* --- listing --- */
@@ -99,11 +131,11 @@ static int visit_entry(const mlps_entry *entry, void *arg)
     listing *l = arg;
     if (entry->is_dir)
         return l->subfolders && entry->name[0] != '.' && !mlps_store_is_partial_name(entry->name)
-                   ? path_list_add(l->subfolders, l->directory, entry->name)
+                   ? path_list_add(l->subfolders, l->directory, entry->name, 0)
                    : 0;
     if (!mlps_dataset_file_matches(entry->name, l->extension, l->in_subfolder))
         return 0;
-    return path_list_add(l->files, l->directory, entry->name);
+    return path_list_add(l->files, l->directory, entry->name, entry->size);
 }
 
 /* Lists one directory; a missing one holds nothing. */
@@ -136,11 +168,27 @@ static int collect_files(mlps_store *store, const char *directory, const char *e
     }
     path_list_free(&direct_files);
     for (size_t i = 0; !rc && i < subfolders->count; i++) {
-        listing sub = {.directory = subfolders->items[i], .extension = extension,
+        listing sub = {.directory = subfolders->items[i].path, .extension = extension,
                        .in_subfolder = true, .files = files};
         rc = list_directory(store, &sub, err);
     }
     return rc;
+}
+
+/* Moves the first `keep` listed files into out's arrays; the list keeps the rest. */
+static int take_first(path_list *files, uint64_t keep, mlps_dataset_files *out)
+{
+    out->paths = calloc(keep ? keep : 1, sizeof *out->paths);
+    out->sizes = calloc(keep ? keep : 1, sizeof *out->sizes);
+    if (!out->paths || !out->sizes)
+        return -ENOMEM;
+    for (uint64_t i = 0; i < keep; i++) {
+        out->paths[i] = files->items[i].path;
+        out->sizes[i] = files->items[i].size;
+        files->items[i].path = NULL;
+    }
+    out->count = keep;
+    return 0;
 }
 
 int mlps_dataset_files_list(mlps_store *store, mlps_split split, const char *extension,
@@ -150,39 +198,44 @@ int mlps_dataset_files_list(mlps_store *store, mlps_split split, const char *ext
     path_list files = {0}, subfolders = {0};
     int rc = collect_files(store, mlps_split_directory(split), extension, &files, &subfolders,
                            err);
-    if (rc) {
-        path_list_free(&files);
-        path_list_free(&subfolders);
-        return rc;
+    if (!rc) {
+        sort_listed(files.items, files.count, subfolders.count > 0);
+        uint64_t keep = files.count < wanted ? files.count : wanted;
+        out->available = files.count;
+        out->subfolders = subfolders.count;
+        if (take_first(&files, keep, out) < 0) {
+            mlps_dataset_files_free(out);
+            rc = mlps_fail(err, -ENOMEM, "out of memory keeping %llu dataset files of %s",
+                           (unsigned long long)keep, mlps_store_uri(store));
+        }
     }
-    mlps_dataset_files_sort(files.items, files.count, subfolders.count > 0);
-    uint64_t keep = files.count < wanted ? files.count : wanted;
-    for (size_t i = keep; i < files.count; i++)
-        free(files.items[i]);
-    *out = (mlps_dataset_files){.paths = files.items, .count = keep, .available = files.count,
-                                .subfolders = subfolders.count};
+    path_list_free(&files);
     path_list_free(&subfolders);
-    return 0;
+    return rc;
 }
 
 void mlps_dataset_files_free(mlps_dataset_files *files)
 {
-    for (uint64_t i = 0; i < files->count; i++)
+    for (uint64_t i = 0; files->paths && i < files->count; i++)
         free(files->paths[i]);
     free(files->paths);
+    free(files->sizes);
     *files = (mlps_dataset_files){0};
 }
 
 /* --- sharing rank 0's listing --- */
 
-/* The paths one after another, each ending in its NUL. */
-static char *pack_paths(const mlps_dataset_files *files, uint64_t *bytes)
+/* The sizes (count words), then the paths one after another, each ending in its NUL. */
+static char *pack_files(const mlps_dataset_files *files, uint64_t *bytes)
 {
-    *bytes = 0;
+    uint64_t sizes_bytes = files->count * sizeof *files->sizes;
+    *bytes = sizes_bytes;
     for (uint64_t i = 0; i < files->count; i++)
         *bytes += strlen(files->paths[i]) + 1;
     char *packed = malloc(*bytes ? *bytes : 1);
-    char *at = packed;
+    if (packed && sizes_bytes)
+        memcpy(packed, files->sizes, sizes_bytes);
+    char *at = packed + sizes_bytes;
     for (uint64_t i = 0; packed && i < files->count; i++) {
         size_t len = strlen(files->paths[i]) + 1;
         memcpy(at, files->paths[i], len);
@@ -191,14 +244,18 @@ static char *pack_paths(const mlps_dataset_files *files, uint64_t *bytes)
     return packed;
 }
 
-static int unpack_paths(mlps_dataset_files *files, const char *packed, uint64_t bytes)
+static int unpack_files(mlps_dataset_files *files, const char *packed, uint64_t bytes)
 {
-    uint64_t count = files->count;
+    uint64_t count = files->count, sizes_bytes = count * sizeof *files->sizes;
     files->count = 0;
     files->paths = calloc(count ? count : 1, sizeof *files->paths);
-    if (!files->paths)
+    files->sizes = calloc(count ? count : 1, sizeof *files->sizes);
+    if (!files->paths || !files->sizes)
         return -ENOMEM;
-    const char *at = packed, *end = packed + bytes;
+    if (bytes < sizes_bytes)
+        return -EPROTO;
+    memcpy(files->sizes, packed, sizes_bytes);
+    const char *at = packed + sizes_bytes, *end = packed + bytes;
     for (uint64_t i = 0; i < count && at < end; i++) {
         if (!(files->paths[i] = strdup(at)))
             return -ENOMEM;
@@ -214,7 +271,7 @@ int mlps_dataset_files_share(const mlps_comm *comm, mlps_dataset_files *files, m
         return 0;
     uint64_t header[4] = {files->count, files->available, files->subfolders, 0};
     char *packed = NULL;
-    if (comm->rank == 0 && !(packed = pack_paths(files, &header[3]))) {
+    if (comm->rank == 0 && !(packed = pack_files(files, &header[3]))) {
         /* The other ranks are already waiting for the list; leaving would stall the job. */
         mlps_error_log("out of memory sharing the list of %llu dataset files",
                        (unsigned long long)files->count);
@@ -231,7 +288,7 @@ int mlps_dataset_files_share(const mlps_comm *comm, mlps_dataset_files *files, m
     if (!rc && comm->rank != 0) {
         *files = (mlps_dataset_files){.count = header[0], .available = header[1],
                                       .subfolders = header[2]};
-        rc = unpack_paths(files, packed, header[3]);
+        rc = unpack_files(files, packed, header[3]);
         if (rc)
             rc = mlps_fail(err, rc, "the list of %llu dataset files from rank 0 did not unpack",
                            (unsigned long long)header[0]);

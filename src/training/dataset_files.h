@@ -12,7 +12,8 @@
  * "img_2_of_16". Directories and the temporaries of atomic writes are never data files. The
  * first `wanted` files in that order are the run's files 0 .. wanted-1; the sample layouts
  * (sizes included) then come from the files themselves (training/layout.h), so files generated
- * for another count read as they are. */
+ * for another count read as they are. The listing's sizes travel with the names, so the run
+ * opens each file with its size known (mlps_file_open_sized). */
 #ifndef MLPS_TRAINING_DATASET_FILES_H
 #define MLPS_TRAINING_DATASET_FILES_H
 
@@ -28,6 +29,8 @@
 typedef struct mlps_dataset_files {
     char **paths;        /* the files used, relative to the data folder, e.g.
                             "train/3/img_07_of_10.npz", in DLIO's order; count entries */
+    uint64_t *sizes;     /* each file's size as listed, so reading it needs no stat (an
+                            object store's HEAD); count entries */
     uint64_t count;      /* files used: min(available, wanted) */
     uint64_t available;  /* data files of the format the split directory holds */
     uint64_t subfolders; /* subfolders listed (0: files lie directly in the split directory) */
@@ -48,7 +51,7 @@ void mlps_dataset_files_sort(char **paths, size_t count, bool by_basename);
 int mlps_dataset_files_list(mlps_store *store, mlps_split split, const char *extension,
                             uint64_t wanted, mlps_dataset_files *out, mlps_error *err);
 
-/* Collective: rank 0's files reach every rank (whose *files, empty on entry, is filled). */
+/* Collective: rank 0's files and their sizes reach every rank (whose *files, empty on entry, is filled). */
 int mlps_dataset_files_share(const mlps_comm *comm, mlps_dataset_files *files, mlps_error *err);
 
 void mlps_dataset_files_free(mlps_dataset_files *files);

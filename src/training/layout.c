@@ -82,7 +82,8 @@ void mlps_layout_cache_destroy(mlps_layout_cache *cache)
 int mlps_layout_file_name(mlps_layout_cache *cache, uint64_t file, char *out, size_t size,
                           mlps_error *err)
 {
-    return cache->namer(cache->namer_ctx, file, out, size, err);
+    uint64_t unused;
+    return cache->namer(cache->namer_ctx, file, out, size, &unused, err);
 }
 
 /* --- a source over a store file --- */
@@ -143,12 +144,16 @@ static int locate_through_index(mlps_layout_cache *cache, mlps_store *store, con
 static int locate(mlps_layout_cache *cache, uint64_t file, file_layout **out, mlps_error *err)
 {
     char name[PATH_MAX];
-    int rc = cache->namer(cache->namer_ctx, file, name, sizeof name, err);
+    uint64_t listed_size = MLPS_SIZE_UNKNOWN;
+    int rc = cache->namer(cache->namer_ctx, file, name, sizeof name, &listed_size, err);
     if (rc)
         return rc;
     mlps_store *store = cache->metadata_store ? cache->metadata_store : cache->store;
     mlps_file *handle = NULL;
-    if ((rc = mlps_file_open(store, name, MLPS_OPEN_READ, &handle, err)))
+    rc = listed_size == MLPS_SIZE_UNKNOWN
+             ? mlps_file_open(store, name, MLPS_OPEN_READ, &handle, err)
+             : mlps_file_open_sized(store, name, MLPS_OPEN_READ, listed_size, &handle, err);
+    if (rc)
         return rc;
     uint64_t samples = cache->params->samples_per_file;
     mlps_sample_extent *extents = calloc(samples ? samples : 1, sizeof *extents);

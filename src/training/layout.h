@@ -13,8 +13,11 @@
 
 typedef struct mlps_layout_cache mlps_layout_cache;
 
-/* file_path(ctx, file index, out, size) names a file relative to the store root. */
-typedef int (*mlps_file_namer)(void *ctx, uint64_t file, char *out, size_t size, mlps_error *err);
+/* namer(ctx, file index, out, size, file_size, err) names a file relative to the store root and
+ * sets *file_size to its size when known (a listing's), else to MLPS_SIZE_UNKNOWN: a known size
+ * opens the file without asking for it (no HEAD on an object store). */
+typedef int (*mlps_file_namer)(void *ctx, uint64_t file, char *out, size_t size,
+                               uint64_t *file_size, mlps_error *err);
 
 int mlps_layout_cache_create(mlps_store *store, const mlps_format *format,
                              const mlps_format_params *params, uint64_t file_count,

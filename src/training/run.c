@@ -47,12 +47,14 @@ typedef struct trainer {
     uint64_t bytes;
 } trainer;
 
-static int name_train_file(void *ctx, uint64_t file, char *out, size_t size, mlps_error *err)
+static int name_train_file(void *ctx, uint64_t file, char *out, size_t size,
+                           uint64_t *file_size, mlps_error *err)
 {
     const trainer *t = ctx;
     if (file >= t->train_files.count)
         return mlps_fail(err, -EINVAL, "train file %" PRIu64 " does not exist: the run reads %"
                          PRIu64 " files", file, t->train_files.count);
+    *file_size = t->train_files.sizes[file]; /* as listed */
     int written = snprintf(out, size, "%s", t->train_files.paths[file]);
     if (written < 0 || (size_t)written >= size)
         return mlps_fail(err, -ENAMETOOLONG, "dataset path %s does not fit in %zu bytes",

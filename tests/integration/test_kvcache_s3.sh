@@ -3,7 +3,8 @@
 # against s3rver (started by s3rver.sh), with the micro model of test_kvcache_run.sh (512 bytes
 # per token) and 5 MiB multipart parts, so the larger entries go up in several parts: a run whose
 # small capacity forces deletions moves bytes both ways, sweeps a previous run's .npy object but
-# not a foreign one, names its s3:// location and leaves no .npy object behind; entries are the
+# not a foreign one, names its s3:// location and leaves no .npy object behind, sweeping and
+# cleaning up with DeleteObjects while a deletion during the run is one DeleteObject; entries are the
 # file tier's .npy bytes; the retries a server that asks to slow down causes are the ones the run
 # reports; and the inputs an object store cache must refuse.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +22,7 @@ export MLPS_S3_PART_SIZE=$((5 << 20))
 trap 'status=$?; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
 
 s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
+export S3RVER_LOG_REQUESTS=1 # the requests a run makes are counted in the server's log
 case_begin "s3rver $S3RVER_VERSION installs and starts"
 s3rver_start "$NPM_PREFIX" "$SERVER_DIR" "$SCRATCH/s3rver.log" "$BUCKET" ||
     fail "s3rver exited" "running" "$(cat "$SCRATCH/s3rver.log")"
@@ -51,6 +53,13 @@ kv() {
         --cache-dir "s3://$BUCKET/kv" "$@"
 }
 
+# requests_since LINE PATTERN: how many answers logged after line LINE of the server's log match
+# the extended regular expression PATTERN. s3rver logs an answer as "<path tail> <status> ..."
+# (the method cut off): a DeleteObjects is "?delete= 200", a DeleteObject's status is 204.
+requests_since() {
+    tail -n "+$(($1 + 1))" "$SCRATCH/s3rver.log" | sed 's/\x1b\[[0-9;]*m//g' | grep -cE -- "$2" || true
+}
+
 # jq_py FILE EXPR: evaluates a Python expression over the JSON document `d`.
 jq_py() {
     $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
@@ -61,7 +70,13 @@ put_object kv/notes.txt "not ours"
 put_object kv/x.npy "stale"
 put_object kv/deeper/y.npy "below the prefix"
 put_object other/z.npy "another prefix"
+logged=$(wc -l <"$SCRATCH/s3rver.log")
 expect_exit 0 kv --storage-capacity-gb 0.005 --output "$SCRATCH/run.json"
+expect_eq "$(requests_since "$logged" '\?delete= 200 ')" 2 \
+    "DeleteObjects requests: one sweeping x.npy, one deleting every entry left at the end"
+expect_eq "$(requests_since "$logged" ' 204 ')" \
+    "$(json_get "$SCRATCH/run.json" mlps.storage_deletions)" \
+    "DeleteObject requests: one per entry deleted during the run (mlps.storage_deletions)"
 expect_positive "$(json_get "$SCRATCH/run.json" requests_completed)" "requests completed"
 expect_positive "$(json_get "$SCRATCH/run.json" summary.cache_stats.tier_storage_kv_bytes_written_gb)" \
     "storage bytes written"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # s3:// against a real S3 server: s3rver (npm, pinned version, installed into the build
 # directory) on 127.0.0.1 with a scratch directory. Runs the test_io_s3 driver's server checks
-# (round trips, ranged reads, paged listings, remove, abort, errors), then the storage round trip
+# (round trips, ranged reads, paged listings, remove, DeleteObjects, abort, errors), then the storage round trip
 # command end to end, and the error of an endpoint that refuses connections.
 source "$MLPS_SOURCE_DIR/tests/integration/lib.sh"
 source "$MLPS_SOURCE_DIR/tests/integration/s3rver.sh"
@@ -24,7 +24,7 @@ export MLPS_S3_PART_SIZE=$((5 * 1024 * 1024)) MLPS_TEST_S3_BUCKET="$BUCKET"
 case_begin "the storage layer's checks against s3rver"
 run "$DRIVER"
 [[ "$LAST_STATUS" == 0 ]] || fail "test_io_s3 passes" 0 "$LAST_STATUS"
-expect_stderr_contains "[  PASSED  ] 11 test(s)."
+expect_stderr_contains "[  PASSED  ] 13 test(s)."
 if grep -q SKIPPED "$OUT" "$ERR"; then
     fail "no check skipped with a server" "(none)" "$(grep -h SKIPPED "$OUT" "$ERR")"
 fi

@@ -1,6 +1,7 @@
 /* Tests of how a training run finds its data files (DLIO's startup listing): the format's
  * filter, the byte order of the sort (by full path, or by basename across subfolders), the
- * first num_files_train kept, and listings of real folders through a file:// store. */
+ * first num_files_train kept with their listed sizes, and listings of real folders through a
+ * file:// store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,7 +114,7 @@ static void make_file(const fixture *f, const char *relative)
     }
     FILE *file = fopen(path, "w");
     assert_non_null(file);
-    fputs("x", file);
+    fputs(relative, file); /* its size is its path's length, to follow it through the sort */
     fclose(file);
 }
 
@@ -145,6 +146,8 @@ static void a_flat_folder_keeps_the_first_files_by_full_path(void **state)
     assert_string_equal(files.paths[0], "train/img_0_of_16.npz");
     assert_string_equal(files.paths[1], "train/img_10_of_16.npz");
     assert_string_equal(files.paths[2], "train/img_1_of_16.npz");
+    for (uint64_t i = 0; i < files.count; i++)
+        assert_int_equal(files.sizes[i], strlen(files.paths[i])); /* as listed */
     mlps_dataset_files_free(&files);
 
     list_train(f, "npz", 9, &files); /* fewer than wanted: all of them, the caller reports it */
@@ -176,6 +179,8 @@ static void subfolders_are_merged_and_sorted_by_basename(void **state)
     assert_string_equal(files.paths[1], "train/1/img_1_of_6.npz");
     assert_string_equal(files.paths[2], "train/2/img_2_of_6.npz");
     assert_string_equal(files.paths[3], "train/0/img_3_of_6.npz");
+    for (uint64_t i = 0; i < files.count; i++)
+        assert_int_equal(files.sizes[i], strlen(files.paths[i]));
     mlps_dataset_files_free(&files);
 }
 
@@ -201,6 +206,7 @@ static void a_solo_share_keeps_the_list(void **state)
     assert_int_equal(mlps_dataset_files_share(&solo, &files, &err), 0);
     assert_int_equal(files.count, 1);
     assert_string_equal(files.paths[0], "train/a.npz");
+    assert_int_equal(files.sizes[0], strlen("train/a.npz"));
     mlps_dataset_files_free(&files);
 }
 

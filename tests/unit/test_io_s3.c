@@ -1,9 +1,9 @@
 /* s3://: configuration errors (always), and, when AWS_ENDPOINT_URL names a server
  * (tests/integration/test_s3.sh starts one), round trips of small and multipart objects, ranged
- * reads, stat, listings across pages, remove, abort, and the errors of a missing object, a
- * missing bucket and an endpoint that refuses connections, reads in flight together on one
- * queue (and held to the store's bound) and part uploads in flight together. Without an endpoint
- * the server checks are skipped with a message. */
+ * reads, stat, listings across pages, remove, removing many at once (DeleteObjects), abort, and
+ * the errors of a missing object, a missing bucket and an endpoint that refuses connections,
+ * reads in flight together on one queue (and held to the store's bound) and part uploads in
+ * flight together. Without an endpoint the server checks are skipped with a message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -395,6 +395,78 @@ static void listing_spans_pages(void **state)
     mlps_store_close(store);
 }
 
+static unsigned count_listed(mlps_store *store, const char *dir)
+{
+    tally t = {0};
+    mlps_error err = {0};
+    int rc = mlps_store_list(store, dir, count_entry, &t, &err);
+    if (rc != 0)
+        fail_msg("%s", err.message);
+    return t.files;
+}
+
+static void remove_many_deletes_a_thousand_keys_a_request(void **state)
+{
+    (void)state;
+    if (!have_server())
+        skip();
+    mlps_store *store = open_test_store("remove-many");
+    enum { KEYS = 2500 };
+    char **names = calloc(KEYS, sizeof *names);
+    assert_non_null(names);
+    for (unsigned i = 0; i < KEYS; i++) {
+        assert_true(asprintf(&names[i], "batch/o%04u", i) > 0);
+        write_object(store, names[i], 1 + i % 7, 16);
+    }
+    assert_int_equal(count_listed(store, "batch"), KEYS);
+    uint64_t removed = 0;
+    mlps_error err = {0};
+    if (mlps_store_remove_many(store, (const char *const *)names, KEYS, &removed, &err) != 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(removed, KEYS);
+    assert_int_equal(requests_of(store, MLPS_S3_DELETE_OBJECTS), 3); /* 1000 + 1000 + 500 */
+    assert_int_equal(requests_of(store, MLPS_S3_DELETE_OBJECT), 0);
+    assert_int_equal(mlps_store_s3_request_failures(store, MLPS_S3_DELETE_OBJECTS), 0);
+    assert_int_equal(count_listed(store, "batch"), 0);
+    for (unsigned i = 0; i < KEYS; i++)
+        free(names[i]);
+    free(names);
+    mlps_store_close(store);
+}
+
+static void remove_many_takes_odd_and_missing_keys(void **state)
+{
+    (void)state;
+    if (!have_server())
+        skip();
+    mlps_store *store = open_test_store("remove-odd");
+    const char *present[] = {"odd/a&b<c>.npy", "odd/it's \"q\".npy", "odd/sp ace+%25.npy",
+                             "odd/\xc3\xbc.npy", "odd/plain.npy"};
+    enum { PRESENT = sizeof present / sizeof *present };
+    for (unsigned i = 0; i < PRESENT; i++)
+        write_object(store, present[i], 10 + i, 16);
+    assert_int_equal(count_listed(store, "odd"), PRESENT);
+    const char *paths[] = {"odd/missing.npy", present[0], present[1], present[2],
+                           "odd/a&b<c>.npy.gone", present[3], present[4]};
+    uint64_t removed = 0;
+    mlps_error err = {0};
+    if (mlps_store_remove_many(store, paths, 7, &removed, &err) != 0)
+        fail_msg("%s", err.message);
+    /* S3 confirms the delete of a missing key like any other: all seven count */
+    assert_int_equal(removed, 7);
+    assert_int_equal(requests_of(store, MLPS_S3_DELETE_OBJECTS), 1);
+    assert_int_equal(count_listed(store, "odd"), 0);
+    mlps_store_close(store);
+
+    assert_int_equal(mlps_store_open("s3://no-such-bucket-mlps/x", NULL, &store, &err), 0);
+    removed = 0;
+    assert_int_equal(mlps_store_remove_many(store, paths, 7, &removed, &err), -ENOENT);
+    assert_int_equal(removed, 0);
+    assert_non_null(strstr(err.message, "remove (DeleteObjects) s3://no-such-bucket-mlps/x: "
+                                        "NoSuchBucket"));
+    mlps_store_close(store);
+}
+
 static void missing_object_and_bucket_are_named(void **state)
 {
     (void)state;
@@ -523,6 +595,8 @@ int main(void)
         cmocka_unit_test(request_latencies_count_each_request),
         cmocka_unit_test(writes_go_front_to_back),
         cmocka_unit_test(listing_spans_pages),
+        cmocka_unit_test(remove_many_deletes_a_thousand_keys_a_request),
+        cmocka_unit_test(remove_many_takes_odd_and_missing_keys),
         cmocka_unit_test(missing_object_and_bucket_are_named),
         cmocka_unit_test(abort_leaves_no_object),
         cmocka_unit_test(queue_reads_are_in_flight_together),

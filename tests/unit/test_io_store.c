@@ -1,6 +1,6 @@
 /* Storage layer: URIs choose backends and misuse is named clearly; directory operations
- * (mkdirs, list, stat, remove) and file life cycles (create with parents, abort) on file://;
- * the queue refuses what it cannot carry before anything is submitted. */
+ * (mkdirs, list, stat, remove, remove_many) and file life cycles (create with parents, abort)
+ * on file://; the queue refuses what it cannot carry before anything is submitted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,6 +175,37 @@ static void test_mkdirs_list_stat_remove(void **state)
     assert_string_equal(s.names[0], "x.bin");
 }
 
+static void test_remove_many_skips_missing_files_and_stops_at_a_failure(void **state)
+{
+    fixture *f = *state;
+    mlps_error err = {0};
+    write_file(f->store, "m/one", 1);
+    write_file(f->store, "m/two", 2);
+    write_file(f->store, "m/three", 3);
+    write_file(f->store, "m/full/inside", 4);
+    const char *paths[] = {"m/one", "m/absent", "m/two", "m/three", "m/absent"};
+    uint64_t removed = 10; /* added to */
+    assert_int_equal(mlps_store_remove_many(f->store, paths, 5, &removed, &err), 0);
+    assert_int_equal(removed, 13);
+    seen s = {0};
+    assert_int_equal(mlps_store_list(f->store, "m", remember, &s, &err), 0);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(s.names[0], "full");
+
+    write_file(f->store, "m/four", 4);
+    write_file(f->store, "m/five", 5);
+    const char *failing[] = {"m/four", "m/full", "m/five"};
+    removed = 0;
+    assert_int_equal(mlps_store_remove_many(f->store, failing, 3, &removed, &err), -ENOTEMPTY);
+    assert_int_equal(removed, 1);
+    char expected[1400];
+    snprintf(expected, sizeof expected, "remove %s/m/full: Directory not empty", f->uri);
+    assert_string_equal(err.message, expected);
+    mlps_stat st;
+    assert_int_equal(mlps_store_stat(f->store, "m/five", &st, &err), 0); /* after the failure */
+    assert_int_equal(mlps_store_remove_many(f->store, failing, 0, NULL, &err), 0);
+}
+
 static int stop_at_first(const mlps_entry *entry, void *arg)
 {
     (void)entry;
@@ -335,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_uris_choose_backends),
         CASE(test_alignment_is_one_for_buffered),
         CASE(test_mkdirs_list_stat_remove),
+        CASE(test_remove_many_skips_missing_files_and_stops_at_a_failure),
         CASE(test_list_stops_when_the_visitor_says_so),
         CASE(test_missing_paths_are_named),
         CASE(test_create_makes_parent_directories),

@@ -1,5 +1,6 @@
-/* Tests for core/launch: --hosts parsing, the exact mpirun/mpiexec command lines, shell
- * rendering, and running a launcher (with ordinary programs standing in for mpirun, so no MPI
+/* Tests for core/launch: --hosts parsing, the exact mpirun/mpiexec command lines, the
+ * object-storage settings forwarded to every rank (names on the command line, values never),
+ * shell rendering, and running a launcher (with ordinary programs standing in for mpirun, so no MPI
  * job starts here). */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -479,6 +481,144 @@ static void test_self_launch_runs_the_launcher(void **state)
     mlps_hosts_free(&spec.hosts);
 }
 
+/* --- object-storage settings forwarded to every rank --- */
+
+/* Unsets every forwarded setting, so a test sees only the ones it sets. */
+static void clear_forwarded_settings(void)
+{
+    for (bool found = true; found;) {
+        found = false;
+        for (char **entry = environ; *entry && !found; entry++) {
+            char name[256];
+            size_t len = strcspn(*entry, "=");
+            if (len >= sizeof name)
+                continue;
+            memcpy(name, *entry, len);
+            name[len] = '\0';
+            if (mlps_launch_is_forwarded(name)) {
+                unsetenv(name);
+                found = true;
+            }
+        }
+    }
+}
+
+static void test_forwarded_names(void **state)
+{
+    (void)state;
+    const char *yes[] = {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                         "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_CA_BUNDLE", "S3_ENDPOINT_URIS",
+                         "S3_ENDPOINT_TEMPLATE", "S3_ENDPOINT_FILE", "S3_LOAD_BALANCE_STRATEGY",
+                         "MLPS_S3_PART_SIZE", "MLPS_S3_INSECURE"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (!mlps_launch_is_forwarded(yes[i]))
+            fail_msg("%s is not forwarded", yes[i]);
+    const char *no[] = {"MLPS_S3_", "MLPS_LAUNCHED", "HOME", "AWS_PROFILE", "S3_ENDPOINT", ""};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (mlps_launch_is_forwarded(no[i]))
+            fail_msg("'%s' is forwarded", no[i]);
+}
+
+static const mlps_launch_variable *forwarded(const mlps_launch_spec *spec, const char *name)
+{
+    for (size_t i = 0; i < spec->forward_count; i++)
+        if (strcmp(spec->forward[i].name, name) == 0)
+            return &spec->forward[i];
+    return NULL;
+}
+
+static void test_forward_takes_the_environment_then_the_file(void **state)
+{
+    (void)state;
+    clear_forwarded_settings();
+    setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+    setenv("MLPS_S3_MAX_ATTEMPTS", "3", 1);
+    setenv("AWS_REGION", "", 1); /* empty: as if unset, the file's applies */
+    char *names[] = {"AWS_SECRET_ACCESS_KEY", "AWS_REGION", "HOME_OF_DATA", "S3_ENDPOINT_URIS",
+                     "S3_ENDPOINT_URIS", "AWS_CA_BUNDLE"};
+    char *values[] = {"file-secret", "eu-west-1", "x", "http://a:1", "http://b:2", ""};
+    mlps_launch_spec spec = {0};
+    mlps_error err = {0};
+    assert_int_equal(mlps_launch_forward_settings(&spec, names, values, 6, &err), 0);
+    assert_int_equal(spec.forward_count, 4);
+    assert_non_null(forwarded(&spec, "AWS_SECRET_ACCESS_KEY"));
+    assert_null(forwarded(&spec, "AWS_SECRET_ACCESS_KEY")->value); /* the environment's */
+    assert_non_null(forwarded(&spec, "MLPS_S3_MAX_ATTEMPTS"));
+    assert_null(forwarded(&spec, "MLPS_S3_MAX_ATTEMPTS")->value);
+    assert_string_equal(forwarded(&spec, "AWS_REGION")->value, "eu-west-1");
+    assert_string_equal(forwarded(&spec, "S3_ENDPOINT_URIS")->value, "http://b:2");
+    assert_null(forwarded(&spec, "HOME_OF_DATA"));
+    assert_null(forwarded(&spec, "AWS_CA_BUNDLE"));
+    mlps_launch_forward_free(&spec);
+    assert_int_equal(spec.forward_count, 0);
+    clear_forwarded_settings();
+}
+
+static void test_prefix_forwards_names_never_values(void **state)
+{
+    (void)state;
+    mlps_launch_variable settings[] = {{.name = "AWS_SECRET_ACCESS_KEY", .value = "file-secret"},
+                                       {.name = "MLPS_S3_PART_SIZE"}};
+    mlps_launch_spec spec = {.allow_run_as_root = true, .forward = settings, .forward_count = 2,
+                             .mpi_params = (char *[]){"--tag-output"}, .mpi_param_count = 1};
+    assert_prefix(&spec, 1, (char *[]){"a,b"}, 2,
+                  "mpirun -n 2 -host a:1,b:1 --bind-to none --map-by node --allow-run-as-root "
+                  "-x AWS_SECRET_ACCESS_KEY -x MLPS_S3_PART_SIZE --tag-output");
+    spec.mpi_bin = "mpiexec";
+    assert_prefix(&spec, 1, (char *[]){"a,b"}, 2,
+                  "mpiexec -n 2 -host a:1,b:1 --bind-to none --map-by node --allow-run-as-root "
+                  "-genvlist AWS_SECRET_ACCESS_KEY,MLPS_S3_PART_SIZE --tag-output");
+    spec.forward_count = 0;
+    assert_prefix(&spec, 1, (char *[]){"a,b"}, 2,
+                  "mpiexec -n 2 -host a:1,b:1 --bind-to none --map-by node --allow-run-as-root "
+                  "--tag-output");
+}
+
+/* A stand-in launcher that succeeds only when the .env's value reached its environment. */
+static void write_checking_launcher(char *path, size_t size)
+{
+    const char *dir = getenv("MLPS_TEST_TMP") ? getenv("MLPS_TEST_TMP") : "/tmp";
+    mkdir(dir, 0755);
+    snprintf(path, size, "%s/launcher-check-%ld.sh", dir, (long)getpid());
+    FILE *script = fopen(path, "w");
+    assert_non_null(script);
+    fputs("#!/bin/sh\n"
+          "test \"$AWS_SECRET_ACCESS_KEY\" = file-secret || exit 3\n"
+          "test \"$MLPS_S3_PART_SIZE\" = 5242880 || exit 4\n"
+          "case \"$*\" in *file-secret*) exit 5;; esac\n",
+          script);
+    fclose(script);
+    chmod(path, 0755);
+}
+
+static void test_self_launch_gives_file_values_to_the_launcher_only(void **state)
+{
+    (void)state;
+    clear_forwarded_settings();
+    setenv("MLPS_S3_PART_SIZE", "5242880", 1);
+    mlps_launch_variable settings[] = {{.name = "AWS_SECRET_ACCESS_KEY", .value = "file-secret"},
+                                       {.name = "MLPS_S3_PART_SIZE"}};
+    mlps_launch_spec spec = {.nprocs = 2, .forward = settings, .forward_count = 2};
+    parse_hosts(&spec.hosts, 0, NULL);
+    char *argv[] = {"mlps", "run", NULL};
+    mlps_error err = {0};
+    int status = -1;
+    char *printed = launch_self_output(&spec, 2, argv, true, &status, &err);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(printed, " -x AWS_SECRET_ACCESS_KEY -x MLPS_S3_PART_SIZE "));
+    assert_null(strstr(printed, "file-secret"));
+
+    char launcher[PATH_MAX];
+    write_checking_launcher(launcher, sizeof launcher);
+    setenv("MPI_RUN_BIN", launcher, 1);
+    launch_self_output(&spec, 2, argv, false, &status, &err);
+    assert_int_equal(status, 0);
+    assert_null(getenv("AWS_SECRET_ACCESS_KEY")); /* this process's environment is untouched */
+    unlink(launcher);
+    mlps_hosts_free(&spec.hosts);
+    clear_forwarded_settings();
+}
+
 #define TEST(name) cmocka_unit_test_setup(name, clear_environment)
 
 int main(void)
@@ -498,6 +638,10 @@ int main(void)
         TEST(test_prefix_launcher_program_choices),
         TEST(test_prefix_appends_options_in_order),
         TEST(test_prefix_lets_the_user_choose_btl),
+        TEST(test_forwarded_names),
+        TEST(test_forward_takes_the_environment_then_the_file),
+        TEST(test_prefix_forwards_names_never_values),
+        TEST(test_self_launch_gives_file_values_to_the_launcher_only),
         TEST(test_split_params_quotes),
         TEST(test_render_quotes_only_what_needs_it),
         TEST(test_self_command_ends_with_exe_and_original_args),

@@ -39,9 +39,11 @@ typedef struct dataset {
     uint64_t sizes[FILES];
 } dataset;
 
-static int name_file(void *ctx, uint64_t file, char *out, size_t size, mlps_error *err)
+static int name_file(void *ctx, uint64_t file, char *out, size_t size, uint64_t *file_size,
+                     mlps_error *err)
 {
     const dataset *d = ctx;
+    *file_size = d->sizes[file];
     int len = snprintf(out, size, "img_%" PRIu64 ".%s", file, d->format->extension);
     if (len < 0 || (size_t)len >= size)
         return mlps_fail(err, -ENAMETOOLONG, "file name %" PRIu64 " too long", file);
@@ -84,7 +86,9 @@ static void make_dataset(dataset *d, const char *format, const char *tag)
         assert_int_equal(d->format->locate_samples(&d->params, &source, d->extents[i], &err), 0);
         d->sizes[i] = memory.size;
         char name[64];
-        assert_int_equal(name_file(d, i, name, sizeof name, &err), 0);
+        uint64_t listed = 0;
+        assert_int_equal(name_file(d, i, name, sizeof name, &listed, &err), 0);
+        assert_int_equal(listed, memory.size);
         write_through_store(store, name, memory.data, memory.size);
         mlps_memory_sink_free(&memory);
     }
