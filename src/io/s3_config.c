@@ -5,6 +5,8 @@
  *                          (several endpoints: S3_ENDPOINT_URIS ..., see s3_endpoints.c)
  *   AWS_REGION             default us-east-1 (AWS_DEFAULT_REGION is taken too)
  *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   required; never printed
+ *   AWS_SESSION_TOKEN      temporary credentials' token, sent as x-amz-security-token (signed);
+ *                          never printed
  *   AWS_CA_BUNDLE          CA certificates for HTTPS
  *   MLPS_S3_INSECURE=1     no TLS certificate checks (self-signed test endpoints only)
  *   MLPS_S3_ADDRESSING     path (default) or virtual (bucket.host)
@@ -79,11 +81,22 @@ static int load_credentials(mlps_s3_config *config, const mlps_dotenv *env, mlps
                                "AWS_SECRET_ACCESS_KEY in the environment or a .env file "
                                "(missing: %s)",
                                !key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
-    if (asprintf(&config->credentials, "%s:%s", key, secret) < 0) {
+    const char *token = env_or(env, "AWS_SESSION_TOKEN", NULL);
+    if (asprintf(&config->credentials, "%s:%s", key, secret) < 0)
         config->credentials = NULL;
+    if (token && token[0] &&
+        asprintf(&config->session_token_header, "x-amz-security-token: %s", token) < 0)
+        config->session_token_header = NULL;
+    if (!config->credentials || (token && token[0] && !config->session_token_header))
         return mlps_fail(err, -ENOMEM, "s3: out of memory reading the credentials");
-    }
     return 0;
+}
+
+static void wipe(char *secret)
+{
+    if (secret)
+        memset(secret, 0, strlen(secret));
+    free(secret);
 }
 
 /* An option's value when set (checked against min..max), else the variable's. */
@@ -212,9 +225,8 @@ void mlps_s3_config_free(mlps_s3_config *config)
         free(config->endpoints[i]);
     free(config->endpoints);
     free(config->region);
-    if (config->credentials)
-        memset(config->credentials, 0, strlen(config->credentials));
-    free(config->credentials);
+    wipe(config->credentials);
+    wipe(config->session_token_header);
     free(config->sigv4);
     free(config->ca_bundle);
     memset(config, 0, sizeof *config);

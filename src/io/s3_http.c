@@ -287,6 +287,8 @@ CURLcode mlps_s3_call_prepare(mlps_s3_call *call)
     }
     if (strcmp(request->method, "POST") == 0)
         headers = curl_slist_append(headers, "Content-Type: application/xml");
+    if (config->session_token_header)
+        headers = curl_slist_append(headers, config->session_token_header);
     char md5[80];
     if (request->content_md5) {
         snprintf(md5, sizeof md5, "Content-MD5: %s", request->content_md5);

@@ -34,6 +34,7 @@ typedef struct mlps_s3_config {
     const char *endpoint; /* this rank's: endpoints[rank % endpoint_count] */
     char *region;      /* "us-east-1" */
     char *credentials; /* "key:secret" for curl; never printed */
+    char *session_token_header; /* "x-amz-security-token: ..." or NULL; never printed */
     char *sigv4;       /* "aws:amz:<region>:s3" */
     char *ca_bundle;   /* NULL: the system's */
     bool insecure;     /* no TLS verification (self-signed test endpoints) */

@@ -30,13 +30,16 @@ if grep -q SKIPPED "$OUT" "$ERR"; then
 fi
 
 case_begin "mlps storage roundtrip on s3:// (two parts and a tail)"
-expect_exit 0 mlps storage roundtrip -u "s3://$BUCKET/roundtrip" --file-size 11M -bs 1M -qd 4 \
+AWS_SESSION_TOKEN=never-printed-token expect_exit 0 mlps storage roundtrip -u "s3://$BUCKET/roundtrip" --file-size 11M -bs 1M -qd 4 \
     -rd "$SCRATCH/results"
 expect_stdout_contains "identical to what was written"
 left=$(find "$SCRATCH/s3rver/$BUCKET/roundtrip" -name '*_S3rver_object' 2>/dev/null | head -3 || true)
 [[ -z "$left" ]] || fail "the round trip removed its object" "(none)" "$left"
 if grep -rq "$AWS_SECRET_ACCESS_KEY" "$SCRATCH/results" "$ERR"; then
     fail "the secret appears in no output" "(absent)" "found"
+fi
+if grep -rq "never-printed-token" "$SCRATCH/results" "$OUT" "$ERR"; then
+    fail "the session token appears in no output" "(absent)" "found"
 fi
 
 case_begin "an endpoint that refuses connections"

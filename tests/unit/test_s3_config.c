@@ -24,7 +24,7 @@ static const char *const managed[] = {
     "S3_LOAD_BALANCE_STRATEGY", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK",
     "SLURM_PROCID", "MLPS_TEST_DOTENV_A", "MLPS_TEST_DOTENV_B", "AWS_REGION", "AWS_DEFAULT_REGION",
     "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_NTASKS",
-    "MLPS_S3_PARTS_IN_FLIGHT", "MLPS_S3_MAX_CONCURRENCY", "MLPS_S3_ENGINE",
+    "MLPS_S3_PARTS_IN_FLIGHT", "MLPS_S3_MAX_CONCURRENCY", "MLPS_S3_ENGINE", "AWS_SESSION_TOKEN",
 };
 
 static int clean_environment(void **state)
@@ -285,6 +285,21 @@ static void precedence_of_the_endpoint_sources(void **state)
     mlps_store_close(store);
 }
 
+/* Temporary credentials: the token travels as the signed x-amz-security-token header; none
+ * without the variable. */
+static void session_token_becomes_the_security_token_header(void **state)
+{
+    (void)state;
+    mlps_store *store = open_store(NULL);
+    assert_null(mlps_s3_of(store)->config.session_token_header);
+    mlps_store_close(store);
+    setenv("AWS_SESSION_TOKEN", "FQoGZXIvYXdzEtoken", 1);
+    store = open_store(NULL);
+    assert_string_equal(mlps_s3_of(store)->config.session_token_header,
+                        "x-amz-security-token: FQoGZXIvYXdzEtoken");
+    mlps_store_close(store);
+}
+
 static void each_rank_gets_endpoint_rank_mod_n(void **state)
 {
     (void)state;
@@ -440,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup(malformed_templates_are_usage_errors, clean_environment),
         cmocka_unit_test_setup(list_and_file_endpoints, clean_environment),
         cmocka_unit_test_setup(precedence_of_the_endpoint_sources, clean_environment),
+        cmocka_unit_test_setup(session_token_becomes_the_security_token_header, clean_environment),
         cmocka_unit_test_setup(each_rank_gets_endpoint_rank_mod_n, clean_environment),
         cmocka_unit_test_setup(parts_in_flight_and_concurrency_defaults_and_overrides,
                                clean_environment),
