@@ -33,6 +33,10 @@ typedef struct mlps_backend {
     void (*file_abort)(mlps_file *file);
     int (*file_truncate)(mlps_file *file, uint64_t size, mlps_error *err);
 
+    /* Optional: copies into out the backend's own message for the first request on the file
+     * that failed (naming the object and the cause, e.g. S3's error code or a TLS refusal) and
+     * returns true; false when it has none. mlps_io_req_fail reports it instead of strerror. */
+    bool (*file_failure)(mlps_file *file, char *out, size_t size);
     /* Optional backend-specific request checks, run before anything is submitted. */
     int (*check_request)(const mlps_io_req *req, mlps_error *err);
     /* Performs one request synchronously to the end (full, error or end of file) and sets

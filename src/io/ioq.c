@@ -20,6 +20,10 @@ const char *mlps_io_op_name(int op)
 int mlps_io_req_fail(const mlps_io_req *req, mlps_error *err)
 {
     int code = req->result < 0 ? (int)req->result : -EIO;
+    const mlps_backend *backend = req->file ? req->file->store->backend : NULL;
+    char detail[sizeof err->message];
+    if (backend && backend->file_failure && backend->file_failure(req->file, detail, sizeof detail))
+        return mlps_fail(err, code, "%s", detail);
     return mlps_fail(err, code, "%s %s at offset %llu (%zu bytes): %s", mlps_io_op_name(req->op),
                      req->file ? req->file->uri : "(no file)", (unsigned long long)req->offset,
                      req->len, strerror(-code));

@@ -375,6 +375,7 @@ const mlps_backend mlps_backend_s3 = {
     .file_open_sized = mlps_s3_file_open_sized,
     .file_close = mlps_s3_file_close,
     .file_abort = mlps_s3_file_abort,
+    .file_failure = mlps_s3_file_failure,
     .file_truncate = mlps_s3_file_truncate,
     .check_request = mlps_s3_check_request,
     .execute = mlps_s3_execute,

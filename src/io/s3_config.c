@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/log.h"
 #include "io/s3_internal.h"
 
 static const char *env_or(const mlps_dotenv *env, const char *name, const char *fallback)
@@ -177,6 +179,17 @@ static int load_limits(mlps_s3_config *config, const mlps_store_options *opts,
     return rc;
 }
 
+/* MLPS_S3_INSECURE is for test endpoints; a run using it says so. */
+static void warn_if_unchecked(const mlps_s3_config *config)
+{
+    for (size_t i = 0; config->insecure && i < config->endpoint_count; i++)
+        if (strncmp(config->endpoints[i], "https://", 8) == 0) {
+            mlps_warn("MLPS_S3_INSECURE=1: the TLS certificates of %s are not checked",
+                      config->endpoints[i]);
+            return;
+        }
+}
+
 static int load_settings(mlps_s3_config *config, const mlps_store_options *opts,
                          const mlps_dotenv *env, mlps_error *err)
 {
@@ -195,10 +208,15 @@ static int load_settings(mlps_s3_config *config, const mlps_store_options *opts,
     int rc = (ca_bundle && !config->ca_bundle)
                  ? mlps_fail(err, -ENOMEM, "s3: out of memory reading AWS_CA_BUNDLE")
                  : 0;
+    if (rc == 0 && ca_bundle && access(ca_bundle, R_OK) != 0)
+        rc = mlps_fail_usage(err, -errno, "AWS_CA_BUNDLE=%s: %s (it names a file of PEM CA "
+                             "certificates)", ca_bundle, strerror(errno));
     if (rc == 0)
         rc = load_addressing(config, opts, env, err);
     if (rc == 0)
         rc = mlps_s3_endpoints_load(config, opts, env, err);
+    if (rc == 0)
+        warn_if_unchecked(config);
     if (rc == 0)
         rc = load_credentials(config, env, err);
     if (rc == 0)

@@ -7,8 +7,9 @@
  * or, when the object never filled a part, stores it with a single PUT. Nothing is visible under
  * the key before close succeeds, so every write is atomic; abort (or any failure) aborts the
  * multipart upload.
- * A request's own failure reaches the caller as -errno; its S3 code and message are logged, and a
- * failed write's message is returned again by close. */
+ * A request's own failure reaches the caller as -errno; the first failure's message (S3's code and
+ * message, or why the endpoint could not be reached) stays with the file for mlps_io_req_fail to
+ * report, and a failed write's message is returned again by close. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -371,9 +372,27 @@ static void execute_write(mlps_io_req *req)
     pthread_mutex_lock(&f->lock);
     bool failed_before = f->failure.code != 0;
     req->result = failed_before ? f->failure.code : append_write(f, req);
-    if (req->result < 0 && !failed_before)
-        mlps_warn("%s", f->failure.message);
     pthread_mutex_unlock(&f->lock);
+}
+
+/* The first failure of a read is kept for mlps_io_req_fail (readers share the file). */
+static void remember_failure(s3_file *f, const mlps_error *err)
+{
+    pthread_mutex_lock(&f->lock);
+    if (f->failure.code == 0)
+        f->failure = *err;
+    pthread_mutex_unlock(&f->lock);
+}
+
+bool mlps_s3_file_failure(mlps_file *file, char *out, size_t size)
+{
+    s3_file *f = s3_file_of(file);
+    pthread_mutex_lock(&f->lock);
+    bool failed = f->failure.code != 0 && f->failure.message[0];
+    if (failed)
+        snprintf(out, size, "%s", f->failure.message);
+    pthread_mutex_unlock(&f->lock);
+    return failed;
 }
 
 bool mlps_s3_read_request(mlps_io_req *req, mlps_s3_request *request, char *range,
@@ -401,7 +420,7 @@ void mlps_s3_read_done(mlps_io_req *req, const mlps_s3_request *request,
     if (rc == -ERANGE)
         rc = 0, response->received = 0; /* the object shrank: end of file */
     if (rc < 0)
-        mlps_warn("%s", err->message);
+        remember_failure(s3_file_of(req->file), err);
     req->result = rc < 0 ? rc : (int64_t)response->received;
     mlps_s3_response_free(response);
 }

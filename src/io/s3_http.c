@@ -359,6 +359,12 @@ static int fail_with_answer(const mlps_s3_request *request, const mlps_s3_respon
                      response->status, tries);
 }
 
+static bool certificate_refused(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+           rc == CURLE_SSL_ISSUER_ERROR;
+}
+
 static int fail_with_connection(const char *endpoint, const mlps_s3_request *request,
                                 CURLcode rc, unsigned attempts, mlps_error *err)
 {
@@ -366,9 +372,14 @@ static int fail_with_connection(const char *endpoint, const mlps_s3_request *req
                : rc == CURLE_OPERATION_TIMEDOUT  ? -ETIMEDOUT
                : rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
                                                   : -EIO;
-    return mlps_fail(err, code, "%s %s: cannot reach the endpoint %s: %s (after %u attempt%s)",
+    const char *advice = certificate_refused(rc)
+                             ? "; its TLS certificate is not trusted: name the CA certificates "
+                               "that signed it in AWS_CA_BUNDLE, or set MLPS_S3_INSECURE=1 to "
+                               "skip the check (test endpoints only)"
+                             : "";
+    return mlps_fail(err, code, "%s %s: cannot reach the endpoint %s: %s (after %u attempt%s)%s",
                      request->operation, request->uri, endpoint, curl_easy_strerror(rc),
-                     attempts, attempts == 1 ? "" : "s");
+                     attempts, attempts == 1 ? "" : "s", advice);
 }
 
 /* Full jitter over the upper half: a delay in [d/2, d] with d = min(cap, base * 2^retry). */

@@ -276,6 +276,7 @@ int mlps_s3_file_open_sized(mlps_store *store, const mlps_path *path, int flags,
                             mlps_file **out, mlps_error *err);
 int mlps_s3_file_close(mlps_file *file, mlps_error *err);
 void mlps_s3_file_abort(mlps_file *file);
+bool mlps_s3_file_failure(mlps_file *file, char *out, size_t size);
 int mlps_s3_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
 int mlps_s3_check_request(const mlps_io_req *req, mlps_error *err);
 void mlps_s3_execute(mlps_io_req *req);
