@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/log.h"
 #include "io/s3_internal.h"
+
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
 typedef struct s3_file {
     mlps_file base;
@@ -319,10 +322,33 @@ int mlps_s3_check_request(const mlps_io_req *req, mlps_error *err)
 
 /* --- requests --- */
 
-static int grow_part(mlps_s3_part_buffer *part, size_t wanted, uint64_t part_size)
+/* A whole part buffer at once: in 2 MiB-aligned memory the kernel may back with huge pages, so
+ * a run's first touch of its part memory costs hundreds of faults, not hundreds of thousands. */
+static char *whole_part_memory(uint64_t part_size)
+{
+    void *memory = NULL;
+    if (posix_memalign(&memory, HUGE_PAGE_BYTES, (size_t)part_size) != 0)
+        return NULL;
+    (void)madvise(memory, (size_t)part_size, MADV_HUGEPAGE);
+    return memory;
+}
+
+/* Room for `wanted` bytes. The first part of an object grows by doubling (a small object stays
+ * small); once the object is known to be a multipart upload, each further part buffer is
+ * allocated whole, without the copies of growing. */
+static int grow_part(mlps_s3_part_buffer *part, size_t wanted, uint64_t part_size,
+                     bool multipart)
 {
     if (wanted <= part->capacity)
         return 0;
+    if (multipart && part->len == 0) {
+        char *whole = whole_part_memory(part_size);
+        if (!whole)
+            return -ENOMEM;
+        free(part->data);
+        *part = (mlps_s3_part_buffer){.data = whole, .capacity = (size_t)part_size};
+        return 0;
+    }
     size_t capacity = part->capacity ? part->capacity : 64 * 1024;
     while (capacity < wanted)
         capacity *= 2;
@@ -352,7 +378,7 @@ static int64_t append_write(s3_file *f, const mlps_io_req *req)
             return rc;
         size_t room = (size_t)(part_size - part->len), left = req->len - done;
         size_t take = left < room ? left : room;
-        if (grow_part(part, part->len + take, part_size) < 0)
+        if (grow_part(part, part->len + take, part_size, f->upload_id != NULL) < 0)
             return mlps_fail(&f->failure, -ENOMEM, "write %s: out of memory for a part",
                              f->base.uri);
         memcpy(part->data + part->len, (const char *)req->buf + done, take);
