@@ -1,7 +1,7 @@
 /* The training run; see run.h. One block per epoch, or one per run of steps between
  * checkpoints (train_ckpt.h); a checkpoint's time lies between blocks, and an evaluation
- * (eval.h) after them, within the epoch. Clocks: monotonic for L,
- * C, P and the block; wall for the output. */
+ * (eval.h) after them, within the epoch. Clocks: monotonic for L, C, P and the block; wall for
+ * the output. */
 #include "training/run.h"
 
 #include <errno.h>
