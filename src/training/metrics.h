@@ -82,6 +82,8 @@ typedef struct mlps_epoch_record {
     size_t block_count;
     mlps_train_ckpt_record *checkpoints; /* in the order written */
     size_t checkpoint_count;
+    bool evaluated;         /* an evaluation followed the epoch's training */
+    mlps_block_record eval; /* its steps, when evaluated */
 } mlps_epoch_record;
 
 void mlps_epoch_record_init(mlps_epoch_record *record, uint64_t epoch, uint64_t start_wall_ns);
@@ -92,6 +94,10 @@ int mlps_epoch_record_start_block(mlps_epoch_record *record, size_t expected_ste
 /* Appends a copy of *checkpoint. */
 int mlps_epoch_record_add_checkpoint(mlps_epoch_record *record,
                                      const mlps_train_ckpt_record *checkpoint, mlps_error *err);
+/* Starts the epoch's evaluation and returns its record in *block. */
+int mlps_epoch_record_start_eval(mlps_epoch_record *record, size_t expected_steps,
+                                 uint64_t start_ns, uint64_t start_wall_ns,
+                                 mlps_block_record **block, mlps_error *err);
 void mlps_epoch_record_free(mlps_epoch_record *record);
 
 /* --- per block and per epoch, one rank --- */
@@ -126,6 +132,18 @@ void mlps_epoch_metrics_combine(const mlps_block_metrics *blocks, size_t count,
 /* Computes every block of the record and combines them. */
 void mlps_epoch_metrics_compute(const mlps_metric_window *window, const mlps_epoch_record *record,
                                 mlps_epoch_metrics *out);
+
+/* One evaluation of one rank: AU as a block's (window: the evaluation's steps,
+ * metric.exclude_*_steps, batch_size_eval); throughput and bytes per second over the whole
+ * evaluation (every step, (t1 - t0)); reference_throughput 0; steps = recorded steps. */
+void mlps_eval_metrics_compute(const mlps_metric_window *window, const mlps_block_record *block,
+                               mlps_epoch_metrics *out);
+
+/* The evaluations among epochs[0 .. count), in order: *evaluations of them in *out (malloc'd,
+ * never NULL on success). */
+int mlps_eval_metrics_collect(const mlps_metric_window *window, const mlps_epoch_record *epochs,
+                              size_t count, mlps_epoch_metrics **out, size_t *evaluations,
+                              mlps_error *err);
 
 /* --- across ranks and over epochs --- */
 
@@ -170,6 +188,9 @@ typedef struct mlps_run_metrics {
     double au_expectation_percent;  /* 100 * metric.au */
     bool meets_expectation;         /* au_percent.mean >= au_expectation_percent */
     mlps_train_ckpt_metrics checkpoints; /* set by the caller after the reduction */
+    /* workflow.evaluation: the evaluations over all ranks, one per "epoch" of this struct
+     * (its epochs field counts evaluations); NULL when evaluation is off. Owned. */
+    struct mlps_run_metrics *evaluation;
 } mlps_run_metrics;
 
 /* Values per epoch in the packed layout that ranks sum element-wise. */
@@ -190,6 +211,13 @@ int mlps_metrics_reduce(const mlps_comm *comm, const mlps_epoch_metrics *epochs,
                         const mlps_run_metric_params *params, mlps_run_metrics *out,
                         mlps_error *err);
 
+/* Collective: the evaluations of every rank's epochs (the same count on every rank), reduced
+ * as epochs are, into a new *out (mlps_run_metrics_free releases it with its owner). */
+int mlps_eval_metrics_reduce(const mlps_comm *comm, const mlps_metric_window *window,
+                             const mlps_epoch_record *epochs, size_t count,
+                             const mlps_run_metric_params *params, mlps_run_metrics **out,
+                             mlps_error *err);
+
 void mlps_run_metrics_free(mlps_run_metrics *metrics);
 
 /* Mean and population stdev of values[0 .. n); both 0 when n is 0. */
@@ -197,7 +225,10 @@ void mlps_population_stats(const double *values, size_t n, double *mean, double 
 
 /* --- output --- */
 
-/* summary.json's "metric" object: DLIO's train_* keys, then our additions:
+/* summary.json's "metric" object: DLIO's train_* keys, then (with checkpoints) the checkpoint
+ * keys below, then (with evaluation) DLIO's eval_au_percentage, eval_au_mean_percentage,
+ * eval_au_meet_expectation, eval_au_stdev_percentage, eval_throughput_{,mean_,stdev_}
+ * samples_per_second and eval_io_{mean,stdev}_MB_per_second (MiB), then our additions:
  * train_au_expectation_percentage, train_throughput_reference_formula_{,mean_,stdev_}
  * samples_per_second and train_io_{,mean_,stdev_}bytes_per_second (bytes actually read).
  * With checkpoints enabled, DLIO's save_checkpoint_io_{mean,stdev}_GB_per_second,
@@ -208,7 +239,8 @@ void mlps_population_stats(const double *values, size_t n, double *mean, double 
 json_t *mlps_metrics_summary_json(const mlps_run_metrics *metrics);
 
 /* <rank>_per_epoch_stats.json: {"<epoch>": {"start", "block<k>": {"start", "end", "duration"},
- * "save_ckpt<k>": {"start", "end", "duration", "throughput"}, ..., "end", "duration"}} with
+ * "save_ckpt<k>": {"start", "end", "duration", "throughput"}, ..., "end", "duration",
+ * "eval": {"start", "end", "duration"} (an evaluated epoch)}} with
  * local "%Y-%m-%dT%H:%M:%S.%f" timestamps and "%.2f" durations, except a checkpoint's, which is
  * a number of seconds as DLIO writes it (its throughput in GiB/s); save_ckpt<k> follows the
  * block<k> it ends. */
@@ -216,12 +248,15 @@ json_t *mlps_per_epoch_stats_json(const mlps_epoch_record *epochs, size_t count)
 
 /* The epochs of <rank>_output.json: {"<epoch>": {"load", "proc", "compute": {"block<k>":
  * [seconds per step]}, "au", "throughput", "read_bytes_per_second": {"block<k>": value},
- * "end": timestamp}}. The caller adds the host keys at the top level. */
+ * "end": timestamp}}; an evaluated epoch's groups also hold "eval" (its step lists and values,
+ * computed with eval_window). The caller adds the host keys at the top level. */
 json_t *mlps_rank_output_json(const mlps_epoch_record *epochs, size_t count,
-                              const mlps_metric_window *window);
+                              const mlps_metric_window *window,
+                              const mlps_metric_window *eval_window);
 
 /* The [METRIC] block DLIO ends its log with (its wording and 4 decimals; its "MB/second" is
- * MiB), plus two lines of ours before the closing rule. malloc'd; NULL when out of memory. */
+ * MiB; the four Eval lines with evaluation, throughputs with 6 decimals as DLIO prints them),
+ * plus two lines of ours before the closing rule. malloc'd; NULL when out of memory. */
 char *mlps_metrics_report_text(const mlps_run_metrics *metrics);
 
 #endif

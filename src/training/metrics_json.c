@@ -81,6 +81,21 @@ static void put_checkpoint_metrics(json_t *metric, const mlps_train_ckpt_metrics
         number_list(c->duration_seconds.per_epoch, c->count), ok);
 }
 
+/* DLIO's eval_* keys, over the evaluations. */
+static void put_eval_metrics(json_t *metric, const mlps_run_metrics *e, bool *ok)
+{
+    put(metric, "eval_au_percentage", number_list(e->au_percent.per_epoch, e->epochs), ok);
+    put(metric, "eval_au_mean_percentage", number(e->au_percent.mean), ok);
+    put(metric, "eval_au_meet_expectation",
+        json_string(e->meets_expectation ? "success" : "fail"), ok);
+    put(metric, "eval_au_stdev_percentage", number(e->au_percent.stdev), ok);
+    put_series(metric, "eval_throughput_samples_per_second",
+               "eval_throughput_mean_samples_per_second",
+               "eval_throughput_stdev_samples_per_second", &e->throughput, e->epochs, ok);
+    put(metric, "eval_io_mean_MB_per_second", number(e->io_mean_mib_per_second), ok);
+    put(metric, "eval_io_stdev_MB_per_second", number(e->io_stdev_mib_per_second), ok);
+}
+
 json_t *mlps_metrics_summary_json(const mlps_run_metrics *m)
 {
     json_t *metric = json_object();
@@ -97,6 +112,8 @@ json_t *mlps_metrics_summary_json(const mlps_run_metrics *m)
     put(metric, "train_io_stdev_MB_per_second", number(m->io_stdev_mib_per_second), &ok);
     if (m->checkpoints.enabled)
         put_checkpoint_metrics(metric, &m->checkpoints, &ok);
+    if (m->evaluation)
+        put_eval_metrics(metric, m->evaluation, &ok);
     /* Ours, named so that nobody has to guess the unit or the formula. */
     put(metric, "train_au_expectation_percentage", number(m->au_expectation_percent), &ok);
     put_series(metric, "train_throughput_reference_formula_samples_per_second",
@@ -185,6 +202,8 @@ static json_t *epoch_stats_json(const mlps_epoch_record *record)
     }
     put(stats, "end", timestamp(record->end_wall_ns), &ok);
     put(stats, "duration", duration(record->start_wall_ns, record->end_wall_ns), &ok);
+    if (record->evaluated)
+        put(stats, "eval", span_json(record->eval.start_wall_ns, record->eval.end_wall_ns), &ok);
     return finish(stats, ok);
 }
 
@@ -205,6 +224,18 @@ typedef struct epoch_output {
     json_t *load, *proc, *throughput, *au, *compute, *read_bytes_per_second;
 } epoch_output;
 
+/* One block's (or the evaluation's) entries under key in every group. */
+static void add_output(epoch_output *groups, const char *key, const mlps_block_record *block,
+                       double au_percent, double throughput, double bytes_per_second, bool *ok)
+{
+    put(groups->load, key, number_list(block->load, block->steps), ok);
+    put(groups->proc, key, number_list(block->processed, block->steps), ok);
+    put(groups->throughput, key, number(throughput), ok);
+    put(groups->au, key, number(au_percent), ok);
+    put(groups->compute, key, number_list(block->compute, block->steps), ok);
+    put(groups->read_bytes_per_second, key, number(bytes_per_second), ok);
+}
+
 static void add_block_output(epoch_output *groups, size_t index,
                              const mlps_metric_window *window, const mlps_block_record *block,
                              bool *ok)
@@ -213,16 +244,22 @@ static void add_block_output(epoch_output *groups, size_t index,
     block_key(index, key, sizeof key);
     mlps_block_metrics metrics;
     mlps_block_metrics_compute(window, block, &metrics);
-    put(groups->load, key, number_list(block->load, block->steps), ok);
-    put(groups->proc, key, number_list(block->processed, block->steps), ok);
-    put(groups->throughput, key, number(metrics.throughput), ok);
-    put(groups->au, key, number(metrics.au_percent), ok);
-    put(groups->compute, key, number_list(block->compute, block->steps), ok);
-    put(groups->read_bytes_per_second, key, number(metrics.bytes_per_second), ok);
+    add_output(groups, key, block, metrics.au_percent, metrics.throughput,
+               metrics.bytes_per_second, ok);
+}
+
+static void add_eval_output(epoch_output *groups, const mlps_metric_window *eval_window,
+                            const mlps_block_record *eval, bool *ok)
+{
+    mlps_epoch_metrics metrics;
+    mlps_eval_metrics_compute(eval_window, eval, &metrics);
+    add_output(groups, "eval", eval, metrics.au_percent, metrics.throughput,
+               metrics.bytes_per_second, ok);
 }
 
 static json_t *epoch_output_json(const mlps_epoch_record *record,
-                                 const mlps_metric_window *window)
+                                 const mlps_metric_window *window,
+                                 const mlps_metric_window *eval_window)
 {
     json_t *epoch = json_object();
     bool ok = epoch != NULL;
@@ -237,19 +274,22 @@ static json_t *epoch_output_json(const mlps_epoch_record *record,
     put(epoch, "read_bytes_per_second", groups.read_bytes_per_second, &ok);
     for (size_t b = 0; ok && b < record->block_count; b++)
         add_block_output(&groups, b, window, &record->blocks[b], &ok);
+    if (ok && record->evaluated && eval_window)
+        add_eval_output(&groups, eval_window, &record->eval, &ok);
     put(epoch, "end", timestamp(record->end_wall_ns), &ok);
     return finish(epoch, ok);
 }
 
 json_t *mlps_rank_output_json(const mlps_epoch_record *epochs, size_t count,
-                              const mlps_metric_window *window)
+                              const mlps_metric_window *window,
+                              const mlps_metric_window *eval_window)
 {
     json_t *all = json_object();
     bool ok = all != NULL;
     for (size_t e = 0; e < count; e++) {
         char key[32];
         epoch_key(epochs[e].epoch, key, sizeof key);
-        put(all, key, epoch_output_json(&epochs[e], window), &ok);
+        put(all, key, epoch_output_json(&epochs[e], window, eval_window), &ok);
     }
     return finish(all, ok);
 }

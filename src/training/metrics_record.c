@@ -105,8 +105,25 @@ int mlps_epoch_record_add_checkpoint(mlps_epoch_record *record,
     return 0;
 }
 
+int mlps_epoch_record_start_eval(mlps_epoch_record *record, size_t expected_steps,
+                                 uint64_t start_ns, uint64_t start_wall_ns,
+                                 mlps_block_record **block, mlps_error *err)
+{
+    mlps_block_record_free(&record->eval);
+    record->evaluated = false;
+    int rc = mlps_block_record_init(&record->eval, expected_steps, start_ns, start_wall_ns, err);
+    if (rc < 0) {
+        mlps_block_record_free(&record->eval);
+        return rc;
+    }
+    record->evaluated = true;
+    *block = &record->eval;
+    return 0;
+}
+
 void mlps_epoch_record_free(mlps_epoch_record *record)
 {
+    mlps_block_record_free(&record->eval);
     for (size_t i = 0; i < record->block_count; i++)
         mlps_block_record_free(&record->blocks[i]);
     free(record->blocks);

@@ -126,4 +126,9 @@ void mlps_run_metrics_free(mlps_run_metrics *metrics)
     metrics->reference_throughput.per_epoch = NULL;
     metrics->bytes_per_second.per_epoch = NULL;
     mlps_train_ckpt_metrics_free(&metrics->checkpoints);
+    if (metrics->evaluation) {
+        mlps_run_metrics_free(metrics->evaluation);
+        free(metrics->evaluation);
+        metrics->evaluation = NULL;
+    }
 }

@@ -1,5 +1,6 @@
 /* The [METRIC] block that ends the training log, in DLIO's wording (tools and people grep for
- * it; the checkpoint lines only when checkpoints were written), followed by our two additions: the throughput by DLIO v2.0's (n - 2) formula and the
+ * it; the checkpoint lines only when checkpoints were written, the Eval lines only with
+ * evaluation), followed by our two additions: the throughput by DLIO v2.0's (n - 2) formula and the
  * bytes actually read. */
 #include "training/metrics.h"
 
@@ -32,6 +33,17 @@ char *mlps_metrics_report_text(const mlps_run_metrics *m)
                 c->duration_seconds.mean, c->duration_seconds.stdev);
         fprintf(out, "[METRIC] Checkpoint save I/O Throughput (GB/second): %.4f (%.4f)\n",
                 c->io_gib_per_second.mean, c->io_gib_per_second.stdev);
+    }
+    if (m->evaluation) {
+        const mlps_run_metrics *e = m->evaluation;
+        fprintf(out, "[METRIC] Eval Accelerator Utilization [AU] (%%): %.4f (%.4f)\n",
+                e->au_percent.mean, e->au_percent.stdev);
+        fprintf(out, "[METRIC] Eval Throughput (samples/second): %.6f (%.6f)\n",
+                e->throughput.mean, e->throughput.stdev);
+        fprintf(out, "[METRIC] Eval Throughput (MiB/second): %.6f (%.6f)\n",
+                e->io_mean_mib_per_second, e->io_stdev_mib_per_second);
+        fprintf(out, "[METRIC] eval_au_meet_expectation: %s\n",
+                e->meets_expectation ? "success" : "fail");
     }
     fprintf(out, "[METRIC] Training Throughput by the (n-2) reference formula (samples/second): "
             "%.4f (%.4f)\n", m->reference_throughput.mean, m->reference_throughput.stdev);

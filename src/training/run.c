@@ -1,6 +1,7 @@
 /* The training run; see run.h. One block per epoch, or one per run of steps between
- * checkpoints (train_ckpt.h); a checkpoint's time lies between blocks. Clocks: monotonic for L,
- * C, P and the block; wall for the output. */
+ * checkpoints (train_ckpt.h); a checkpoint's time lies between blocks, and an evaluation
+ * (eval.h) after them, within the epoch. Clocks: monotonic for L, C, P and the block; wall for
+ * the output. */
 #include "training/run.h"
 
 #include <errno.h>
@@ -19,8 +20,10 @@
 #include "core/units.h"
 #include "io/s3.h"
 #include "io/storage_config.h"
-#include "training/dataset_files.h"
 #include "training/datagen.h"
+#include "training/dataset_split.h"
+#include "training/eval.h"
+#include "training/split_reader.h"
 #include "training/train_ckpt.h"
 
 /* What the step loop needs while it runs. */
@@ -32,8 +35,9 @@ typedef struct trainer {
     mlps_dataset_layout layout;
     mlps_dataset_files train_files; /* the files read, in DLIO's order (dataset_files.h) */
     mlps_store *store;
-    mlps_layout_cache *layouts;
-    mlps_loader *loader;
+    mlps_split_reader reader; /* train/ */
+    mlps_loader *loader;      /* reader.loader */
+    mlps_evaluator evaluator; /* valid/, with workflow.evaluation */
     mlps_rng compute_rng;
     mlps_training_result *result;
     mlps_train_ckpt_schedule checkpoints;
@@ -47,92 +51,7 @@ typedef struct trainer {
     uint64_t bytes;
 } trainer;
 
-static int name_train_file(void *ctx, uint64_t file, char *out, size_t size,
-                           uint64_t *file_size, mlps_error *err)
-{
-    const trainer *t = ctx;
-    if (file >= t->train_files.count)
-        return mlps_fail(err, -EINVAL, "train file %" PRIu64 " does not exist: the run reads %"
-                         PRIu64 " files", file, t->train_files.count);
-    *file_size = t->train_files.sizes[file]; /* as listed */
-    int written = snprintf(out, size, "%s", t->train_files.paths[file]);
-    if (written < 0 || (size_t)written >= size)
-        return mlps_fail(err, -ENAMETOOLONG, "dataset path %s does not fit in %zu bytes",
-                         t->train_files.paths[file], size);
-    return 0;
-}
-
-static int sample_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, uint64_t *sample,
-                        mlps_error *err)
-{
-    (void)err;
-    const trainer *t = ctx;
-    mlps_sample_ref ref = mlps_plan_sample(&t->result->plan, epoch, (uint32_t)t->comm->rank, k);
-    *file = ref.file;
-    *sample = ref.sample;
-    return 0;
-}
-
-/* --- the dataset check --- */
-
-/* DLIO refuses a dataset whose subfolders differ in number from dataset.num_subfolders_train
- * (spec 10 §2.1); a flat folder goes with 0, and with 1, which writes no subfolder either. */
-static int check_subfolder_count(const trainer *t, mlps_error *err)
-{
-    uint64_t found = t->train_files.subfolders;
-    uint64_t configured = t->layout.num_subfolders_train;
-    bool flat_and_fine = found == 0 && configured <= 1;
-    if (flat_and_fine || found == configured)
-        return 0;
-    return mlps_fail_usage(err, -EINVAL,
-                           "%s/%s holds %" PRIu64 " subfolders but dataset.num_subfolders_train "
-                           "is %" PRIu64 "; they must match: pass -p "
-                           "dataset.num_subfolders_train=%" PRIu64 " (or regenerate the data)",
-                           t->workload->dataset.data_folder,
-                           mlps_split_directory(MLPS_SPLIT_TRAIN), found, configured, found);
-}
-
-/* Rank 0 lists the train folder the way DLIO does and keeps the first num_files_train files;
- * fewer is a usage error saying how many are missing and how to write them. */
-static int find_train_files(trainer *t, mlps_error *err)
-{
-    uint64_t wanted = t->layout.num_files_train;
-    int rc = mlps_dataset_files_list(t->store, MLPS_SPLIT_TRAIN, t->layout.extension, wanted,
-                                     &t->train_files, err);
-    if (!rc)
-        rc = check_subfolder_count(t, err);
-    if (rc || t->train_files.count == wanted)
-        return rc;
-    return mlps_fail_usage(err, -ENOENT,
-                           "%s holds %" PRIu64 " of the %" PRIu64 " files the run reads "
-                           "(missing %" PRIu64 ": %s/ has %" PRIu64 " .%s files); write them "
-                           "with: mlps training datagen -m %s -np <N> -dd <DIR> -p "
-                           "dataset.num_files_train=%" PRIu64,
-                           t->workload->dataset.data_folder, t->train_files.available, wanted,
-                           wanted - t->train_files.available,
-                           mlps_split_directory(MLPS_SPLIT_TRAIN), t->train_files.available,
-                           t->layout.extension, t->workload->model, wanted);
-}
-
-/* Which files the run reads: all of the folder's, or the first of more, named. */
-static void say_which_files(const trainer *t)
-{
-    const mlps_dataset_files *files = &t->train_files;
-    if (files->count == 0)
-        return;
-    char subfolders[64] = "";
-    if (files->subfolders > 0)
-        snprintf(subfolders, sizeof subfolders, " (%" PRIu64 " subfolders, sorted by file name)",
-                 files->subfolders);
-    if (files->available > files->count)
-        mlps_info("using the first %" PRIu64 " of %" PRIu64 " files in %s/ in sorted order%s: "
-                  "%s .. %s", files->count, files->available,
-                  mlps_split_directory(MLPS_SPLIT_TRAIN), subfolders, files->paths[0],
-                  files->paths[files->count - 1]);
-    else
-        mlps_info("using all %" PRIu64 " files in %s/%s", files->count,
-                  mlps_split_directory(MLPS_SPLIT_TRAIN), subfolders);
-}
+/* --- the files read --- */
 
 /* The summary says which files were read. */
 static int note_train_files(trainer *t, mlps_error *err)
@@ -149,16 +68,6 @@ static int note_train_files(trainer *t, mlps_error *err)
     if (!result->first_file || !result->last_file)
         return mlps_fail(err, -ENOMEM, "out of memory noting the dataset's files");
     return 0;
-}
-
-/* Collective: every rank learns rank 0's list of train files. */
-static int agree_on_train_files(trainer *t, mlps_error *err)
-{
-    int rc = t->comm->rank == 0 ? find_train_files(t, err) : 0;
-    rc = mlps_comm_agree(t->comm, rc, err);
-    if (!rc)
-        rc = mlps_dataset_files_share(t->comm, &t->train_files, err);
-    return mlps_comm_agree(t->comm, rc, err);
 }
 
 /* --- set-up --- */
@@ -238,8 +147,8 @@ static int init_trainer(trainer *t, const mlps_comm *comm, const mlps_workload *
 static void close_trainer(trainer *t)
 {
     mlps_train_ckpt_writer_close(&t->checkpoint_writer);
-    mlps_loader_destroy(t->loader);
-    mlps_layout_cache_destroy(t->layouts);
+    mlps_evaluator_close(&t->evaluator);
+    mlps_split_reader_close(&t->reader);
     mlps_dataset_files_free(&t->train_files);
     if (t->store)
         mlps_store_close(t->store);
@@ -252,7 +161,14 @@ int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *work
     mlps_training_result scratch = {0};
     int rc = init_trainer(&t, comm, workload, &scratch, false, err);
     if (!rc && comm->rank == 0)
-        rc = find_train_files(&t, err);
+        rc = mlps_dataset_split_find(t.store, workload, &t.layout, MLPS_SPLIT_TRAIN,
+                                     &t.train_files, err);
+    if (!rc && comm->rank == 0 && workload->workflow.evaluation) {
+        mlps_dataset_files valid_files;
+        rc = mlps_dataset_split_find(t.store, workload, &t.layout, MLPS_SPLIT_VALID,
+                                     &valid_files, err);
+        mlps_dataset_files_free(&valid_files);
+    }
     bool direct = workload->reader.odirect && !rc && data_is_in_host_cache(&t);
     if (!rc && comm->rank == 0 && workload->reader.odirect && !direct)
         mlps_info("reader.odirect=true: %s is not read through the page cache; nothing to "
@@ -263,10 +179,9 @@ int mlps_training_check_dataset(const mlps_comm *comm, const mlps_workload *work
     return mlps_comm_agree(comm, rc, err);
 }
 
-int mlps_training_plan(const mlps_workload *w, uint32_t ranks, mlps_plan *plan,
-                       mlps_error *err)
+void mlps_training_order_params(const mlps_workload *w, uint32_t ranks, mlps_order_params *out)
 {
-    mlps_order_params order = {
+    *out = (mlps_order_params){
         .num_files = w->dataset.num_files_train,
         .samples_per_file = w->dataset.num_samples_per_file,
         .batch_size = w->reader.batch_size,
@@ -279,7 +194,18 @@ int mlps_training_plan(const mlps_workload *w, uint32_t ranks, mlps_plan *plan,
         .sample_shuffle = w->reader.sample_shuffle != MLPS_SHUFFLE_OFF,
         .shuffle_size = w->reader.shuffle_size,
     };
-    return mlps_plan_init(plan, &order, err);
+}
+
+int mlps_training_plan(const mlps_workload *w, uint32_t ranks, mlps_plan *plan,
+                       mlps_error *err)
+{
+    mlps_order_params order;
+    mlps_training_order_params(w, ranks, &order);
+    int rc = mlps_plan_init(plan, &order, err);
+    mlps_plan evaluation;
+    if (!rc && w->workflow.evaluation)
+        rc = mlps_eval_plan(w, ranks, &evaluation, err);
+    return rc;
 }
 
 static int plan_run(trainer *t, mlps_error *err)
@@ -297,23 +223,9 @@ static int plan_run(trainer *t, mlps_error *err)
 
 static int start_loader(trainer *t, const mlps_training_options *options, mlps_error *err)
 {
-    const mlps_workload *w = t->workload;
-    int rc = mlps_layout_cache_create(t->store, t->format, &t->params, w->dataset.num_files_train,
-                                      name_train_file, t, &t->layouts, err);
-    if (rc)
-        return rc;
-    mlps_loader_config config = {
-        .store = t->store,
-        .layouts = t->layouts,
-        .order = sample_order,
-        .order_ctx = t,
-        .batch_size = w->reader.batch_size,
-        .batches_per_epoch = t->result->plan.steps_per_epoch,
-        .read_threads = (unsigned)w->reader.read_threads,
-        .prefetch_size = (unsigned)w->reader.prefetch_size,
-        .queue_depth = options && options->queue_depth ? options->queue_depth : 4,
-        .transfer_size = w->reader.transfer_size ? (size_t)w->reader.transfer_size : (size_t)1 << 20,
-    };
+    unsigned queue_depth = options ? options->queue_depth : 0;
+    mlps_loader_config config = mlps_split_reader_config(t->workload, &t->result->plan,
+                                                         queue_depth);
     if (t->comm->rank == 0) {
         char bytes[32];
         mlps_format_bytes(mlps_loader_buffer_bytes(&config, mlps_store_alignment(t->store)), bytes,
@@ -321,7 +233,24 @@ static int start_loader(trainer *t, const mlps_training_options *options, mlps_e
         mlps_info("each rank reads with %u threads x %u requests of %zu bytes: %s of buffers",
                   config.read_threads, config.queue_depth, config.transfer_size, bytes);
     }
-    return mlps_loader_create(&config, &t->loader, err);
+    int rc = mlps_split_reader_open(&t->reader, t->store, t->format, &t->params, &config,
+                                    &t->train_files, &t->result->plan, (uint32_t)t->comm->rank,
+                                    err);
+    t->loader = t->reader.loader;
+    return rc;
+}
+
+/* Collective: with workflow.evaluation, the valid files are listed and their reader started
+ * before the first epoch, as DLIO prepares both loaders up front. */
+static int start_evaluator(trainer *t, const mlps_training_options *options, mlps_error *err)
+{
+    int rc = mlps_evaluator_open(&t->evaluator, t->comm, t->workload, t->store, t->format,
+                                 &t->params, options ? options->queue_depth : 0, err);
+    mlps_training_result *result = t->result;
+    result->eval_window = t->evaluator.window;
+    result->eval_files_available = t->evaluator.files.available;
+    result->eval_files_used = t->evaluator.files.count;
+    return rc;
 }
 
 /* --- the step loop --- */
@@ -447,6 +376,8 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
     }
     if (!rc && mlps_train_ckpt_due_after_epoch(&t->checkpoints, epoch))
         rc = save_checkpoint(t, record, steps, err);
+    if (!rc)
+        rc = mlps_evaluator_after_epoch(&t->evaluator, epoch, record, err);
     record->end_wall_ns = mlps_wall_ns();
     return rc;
 }
@@ -482,12 +413,17 @@ static int reduce_results(trainer *t, mlps_error *err)
     int rc = mlps_metrics_reduce(t->comm, per_epoch, result->epoch_count, &params,
                                  &result->metrics, err);
     free(per_epoch);
+    if (!rc && t->evaluator.schedule.enabled)
+        rc = mlps_eval_metrics_reduce(t->comm, &result->eval_window, result->epochs,
+                                      result->epoch_count, &params, &result->metrics.evaluation,
+                                      err);
     if (!rc)
         rc = mlps_train_ckpt_metrics_compute(result->epochs, result->epoch_count,
                                              t->checkpoints.enabled,
                                              mlps_train_ckpt_bytes(&t->checkpoint_writer),
                                              &result->metrics.checkpoints, err);
     mlps_loader_stats_merged(t->loader, &result->rank_io);
+    mlps_evaluator_add_stats(&t->evaluator, &result->rank_io);
     result->io = result->rank_io;
     uint64_t counts[5] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,
                           result->io.requests, mlps_store_s3_retries(t->store)};
@@ -552,9 +488,10 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
                   mlps_store_uri(t.store));
     rc = mlps_comm_agree(comm, rc, err);
     if (!rc)
-        rc = agree_on_train_files(&t, err);
+        rc = mlps_dataset_split_agree(comm, t.store, workload, &t.layout, MLPS_SPLIT_TRAIN,
+                                      &t.train_files, err);
     if (!rc && comm->rank == 0)
-        say_which_files(&t);
+        mlps_dataset_split_describe(&t.train_files, MLPS_SPLIT_TRAIN);
     if (!rc)
         rc = note_train_files(&t, err);
     if (!rc)
@@ -564,6 +501,8 @@ int mlps_training_run(const mlps_comm *comm, const mlps_workload *workload,
     if (!rc)
         rc = start_loader(&t, options, err);
     rc = mlps_comm_agree(comm, rc, err);
+    if (!rc)
+        rc = start_evaluator(&t, options, err);
     if (!rc)
         rc = open_checkpoints(&t, err);
     result->dataset_bytes = (double)workload->dataset.num_files_train *

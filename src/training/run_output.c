@@ -36,7 +36,7 @@ static json_t *io_json(const mlps_training_result *result)
 }
 
 /* Which files of the train folder the run read: the first files_used of files_available in
- * DLIO's sorted order. */
+ * DLIO's sorted order (and, with evaluation, how many of the valid folder's). */
 static json_t *dataset_json(const mlps_workload *w, const mlps_training_result *result)
 {
     json_t *dataset = json_pack("{s:s, s:I, s:I, s:I}", "data_folder", w->dataset.data_folder,
@@ -47,6 +47,12 @@ static json_t *dataset_json(const mlps_workload *w, const mlps_training_result *
         json_object_set_new(dataset, "first_file", json_string(result->first_file));
     if (dataset && result->last_file)
         json_object_set_new(dataset, "last_file", json_string(result->last_file));
+    if (dataset && w->workflow.evaluation) {
+        json_object_set_new(dataset, "eval_files_available",
+                            json_integer((json_int_t)result->eval_files_available));
+        json_object_set_new(dataset, "eval_files_used",
+                            json_integer((json_int_t)result->eval_files_used));
+    }
     return dataset;
 }
 
@@ -105,7 +111,8 @@ static int write_rank0_files(const mlps_comm *comm, const char *run_dir, const m
 /* DLIO's per-rank output plus this rank's own reads and their latency histogram. */
 static json_t *rank_output_json(const mlps_training_result *result)
 {
-    json_t *output = mlps_rank_output_json(result->epochs, result->epoch_count, &result->window);
+    json_t *output = mlps_rank_output_json(result->epochs, result->epoch_count, &result->window,
+                                           &result->eval_window);
     if (output)
         json_object_set_new(
             output, "io",

@@ -188,7 +188,7 @@ static void rank_output_lists_step_times_and_block_metrics(void **state)
     mlps_epoch_record epochs[2];
     record_two_epochs(epochs);
     mlps_metric_window window = {.steps = 10, .exclude_start_steps = 1, .batch_size = 7};
-    json_t *output = mlps_rank_output_json(epochs, 2, &window);
+    json_t *output = mlps_rank_output_json(epochs, 2, &window, NULL);
     assert_non_null(output);
 
     json_t *first = json_object_get(output, "1");
