@@ -395,36 +395,45 @@ static int fixed_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, ui
     return 0;
 }
 
+/* Reads batch 0 of epoch 1 of d in `order` with one reader thread; its bytes and the counters. */
+static uint64_t read_one_batch(const dataset *d, mlps_sample_order order, uint64_t batch_size,
+                               mlps_loader_stats *stats)
+{
+    mlps_store *store = NULL;
+    mlps_layout_cache *layouts = NULL;
+    mlps_loader *loader = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(d->uri, NULL, &store, &err), 0);
+    assert_int_equal(mlps_layout_cache_create(store, d->format, &d->params, FILES, name_file,
+                                              (void *)d, &layouts, &err), 0);
+    mlps_loader_config config = {.store = store, .layouts = layouts, .order = order,
+                                 .batch_size = batch_size, .batches_per_epoch = 1,
+                                 .read_threads = 1, .prefetch_size = 1, .queue_depth = DEPTH,
+                                 .transfer_size = TRANSFER};
+    assert_int_equal(mlps_loader_create(&config, &loader, &err), 0);
+    assert_int_equal(mlps_loader_start_epoch(loader, 1, &err), 0);
+    uint64_t bytes = 0;
+    if (mlps_loader_next_batch(loader, &bytes, &err))
+        fail_msg("%s", err.message);
+    mlps_loader_end_epoch(loader);
+    mlps_loader_stats_merged(loader, stats);
+    mlps_loader_destroy(loader);
+    mlps_layout_cache_destroy(layouts);
+    mlps_store_close(store);
+    return bytes;
+}
+
 /* Only consecutive samples are merged: file 0, file 1, file 0 reads file 0's array twice. */
 static void test_only_consecutive_shared_extents_are_merged(void **state)
 {
     (void)state;
     dataset d;
     make_dataset(&d, "npy", "loader-merge");
-    mlps_store *store = NULL;
-    mlps_layout_cache *layouts = NULL;
-    mlps_loader *loader = NULL;
-    mlps_error err = {0};
-    assert_int_equal(mlps_store_open(d.uri, NULL, &store, &err), 0);
-    assert_int_equal(mlps_layout_cache_create(store, d.format, &d.params, FILES, name_file, &d,
-                                              &layouts, &err), 0);
-    mlps_loader_config config = {.store = store, .layouts = layouts, .order = fixed_order,
-                                 .batch_size = BATCH, .batches_per_epoch = 1, .read_threads = 1,
-                                 .prefetch_size = 1, .queue_depth = DEPTH,
-                                 .transfer_size = TRANSFER};
-    assert_int_equal(mlps_loader_create(&config, &loader, &err), 0);
-    assert_int_equal(mlps_loader_start_epoch(loader, 1, &err), 0);
-    uint64_t bytes = 0;
-    assert_int_equal(mlps_loader_next_batch(loader, &bytes, &err), 0);
-    assert_int_equal(bytes, 2 * d.extents[0][0].length + d.extents[1][0].length);
-    mlps_loader_end_epoch(loader);
     mlps_loader_stats stats;
-    mlps_loader_stats_merged(loader, &stats);
+    uint64_t bytes = read_one_batch(&d, fixed_order, BATCH, &stats);
+    assert_int_equal(bytes, 2 * d.extents[0][0].length + d.extents[1][0].length);
     assert_int_equal(stats.samples, BATCH);
     assert_int_equal(stats.sample_bytes, bytes);
-    mlps_loader_destroy(loader);
-    mlps_layout_cache_destroy(layouts);
-    mlps_store_close(store);
     remove_dataset(&d);
 }
 
@@ -446,31 +455,12 @@ static void test_adjacent_samples_are_read_in_whole_transfers(void **state)
     dataset d;
     make_dataset(&d, "indexed_binary", "loader-adjacent");
     assert_int_equal(d.extents[0][1].offset, d.extents[0][0].offset + d.extents[0][0].length);
-    mlps_store *store = NULL;
-    mlps_layout_cache *layouts = NULL;
-    mlps_loader *loader = NULL;
-    mlps_error err = {0};
-    assert_int_equal(mlps_store_open(d.uri, NULL, &store, &err), 0);
-    assert_int_equal(mlps_layout_cache_create(store, d.format, &d.params, FILES, name_file, &d,
-                                              &layouts, &err), 0);
-    mlps_loader_config config = {.store = store, .layouts = layouts, .order = first_file_in_order,
-                                 .batch_size = SAMPLES_PER_FILE, .batches_per_epoch = 1,
-                                 .read_threads = 1, .prefetch_size = 1, .queue_depth = DEPTH,
-                                 .transfer_size = TRANSFER};
-    assert_int_equal(mlps_loader_create(&config, &loader, &err), 0);
-    assert_int_equal(mlps_loader_start_epoch(loader, 1, &err), 0);
-    uint64_t bytes = 0;
-    assert_int_equal(mlps_loader_next_batch(loader, &bytes, &err), 0);
-    mlps_loader_end_epoch(loader);
     mlps_loader_stats stats;
-    mlps_loader_stats_merged(loader, &stats);
+    uint64_t bytes = read_one_batch(&d, first_file_in_order, SAMPLES_PER_FILE, &stats);
     assert_int_equal(bytes, 12000);
     assert_int_equal(stats.bytes_read, 12000);
     assert_int_equal(stats.requests, 3);
     assert_int_equal(stats.samples, 4);
-    mlps_loader_destroy(loader);
-    mlps_layout_cache_destroy(layouts);
-    mlps_store_close(store);
     remove_dataset(&d);
 }
 
