@@ -11,6 +11,7 @@
 #include "core/units.h"
 #include "training/datagen.h"
 #include "training/dataset_split.h"
+#include "training/step.h"
 
 /* Evaluation draws its compute times from its own seed (the rank is the stream), so they
  * never shift training's. */
@@ -70,18 +71,13 @@ int mlps_evaluator_open(mlps_evaluator *ev, const mlps_comm *comm, const mlps_wo
 /* One evaluation step: the batch, then eval_time of emulated compute; no collective. */
 static int eval_step(mlps_evaluator *ev, mlps_block_record *block, mlps_error *err)
 {
-    uint64_t load_start = mlps_monotonic_ns();
-    uint64_t bytes = 0;
-    int rc = mlps_loader_next_batch(ev->reader.loader, &bytes, err);
-    if (rc)
-        return rc;
-    uint64_t compute_start = mlps_monotonic_ns();
-    double seconds = mlps_delay_draw(&ev->workload->evaluation.eval_time, &ev->compute_rng);
-    mlps_sleep_until_ns(compute_start + mlps_seconds_to_ns(seconds));
-    uint64_t compute_end = mlps_monotonic_ns();
-    double load = mlps_ns_to_seconds(compute_start - load_start);
-    double compute = mlps_ns_to_seconds(compute_end - compute_start);
-    return mlps_block_record_add_step(block, load, compute, load + compute, bytes, err);
+    mlps_step_times step;
+    int rc = mlps_step_run(ev->reader.loader, &ev->workload->evaluation.eval_time,
+                           &ev->compute_rng, &step, err);
+    return rc ? rc
+              : mlps_block_record_add_step(block, step.load_seconds, step.compute_seconds,
+                                           step.load_seconds + step.compute_seconds, step.bytes,
+                                           err);
 }
 
 static void say_evaluation_done(const mlps_evaluator *ev, uint64_t epoch,

@@ -24,6 +24,7 @@
 #include "training/dataset_split.h"
 #include "training/eval.h"
 #include "training/split_reader.h"
+#include "training/step.h"
 #include "training/train_ckpt.h"
 
 /* What the step loop needs while it runs. */
@@ -269,21 +270,16 @@ static void live_detail(void *ctx, char *out, size_t size)
 
 static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
 {
-    uint64_t load_start = mlps_monotonic_ns();
-    uint64_t bytes = 0;
-    int rc = mlps_loader_next_batch(t->loader, &bytes, err);
+    mlps_step_times step;
+    int rc = mlps_step_run(t->loader, &t->workload->train.computation_time, &t->compute_rng,
+                           &step, err);
     if (rc)
         return mlps_comm_agree(t->comm, rc, err);
-    uint64_t compute_start = mlps_monotonic_ns();
-    double sleep_seconds = mlps_delay_draw(&t->workload->train.computation_time, &t->compute_rng);
-    mlps_sleep_until_ns(compute_start + mlps_seconds_to_ns(sleep_seconds));
-    uint64_t compute_end = mlps_monotonic_ns();
-    double load = mlps_ns_to_seconds(compute_start - load_start);
-    double compute = mlps_ns_to_seconds(compute_end - compute_start);
-    t->compute_seconds += compute;
-    t->load_seconds += load;
-    t->bytes += bytes;
-    rc = mlps_block_record_add_step(block, load, compute, load + compute, bytes, err);
+    t->compute_seconds += step.compute_seconds;
+    t->load_seconds += step.load_seconds;
+    t->bytes += step.bytes;
+    rc = mlps_block_record_add_step(block, step.load_seconds, step.compute_seconds,
+                                    step.load_seconds + step.compute_seconds, step.bytes, err);
     /* The step's collective stands in for the gradient allreduce (its wait is in the block, not
      * in P); it also carries whether any rank failed, so all stop together. */
     return mlps_comm_agree(t->comm, rc, err);
