@@ -1,7 +1,8 @@
 /* The reader threads and the in-order hand-off of batches; see loader.h.
  *
- * Batches are claimed in order by whichever thread is free, read, and parked in a ring slot
- * (batch b in slot b mod window); the step loop takes them in order. A thread may claim batch b
+ * Batches (or, with parts_per_batch > 1, the parts of batches, in order) are claimed by whichever
+ * thread is free, read, and gathered in a ring slot (batch b in slot b mod window) until all
+ * their parts are in; the step loop takes them in order. A thread may claim a part of batch b
  * only while b < consumed + window, which bounds read-ahead and memory. */
 #include "training/loader.h"
 
@@ -16,7 +17,8 @@
 
 typedef struct batch_slot {
     bool ready;
-    int rc;
+    unsigned parts_done;
+    int rc; /* the first failed part's */
     uint64_t sample_bytes;
     mlps_error err;
 } batch_slot;
@@ -67,7 +69,8 @@ struct mlps_loader {
     uint64_t epoch;
     bool epoch_active;
     bool shutting_down;
-    uint64_t next_claim;
+    unsigned parts;      /* per batch, 1 or more */
+    uint64_t next_claim; /* the next part to read: batch next_claim / parts */
     uint64_t consumed;
     unsigned busy_readers;
 };
@@ -77,6 +80,13 @@ static unsigned read_ahead_window(const mlps_loader_config *config)
     unsigned threads = config->read_threads ? config->read_threads : 1;
     unsigned prefetch = config->prefetch_size ? config->prefetch_size : 1;
     return threads * ((prefetch + threads - 1) / threads);
+}
+
+/* More parts than samples would leave parts with nothing to read. */
+static unsigned parts_per_batch(const mlps_loader_config *config)
+{
+    unsigned parts = config->parts_per_batch ? config->parts_per_batch : 1;
+    return parts > config->batch_size ? (unsigned)config->batch_size : parts;
 }
 
 static size_t aligned_transfer_size(const mlps_loader_config *config, size_t alignment)
@@ -300,15 +310,19 @@ static int read_sample(reader *r, uint64_t epoch, uint64_t k, uint64_t *last_fil
     return rc;
 }
 
-static int read_batch(reader *r, uint64_t epoch, uint64_t batch, uint64_t *sample_bytes,
-                      mlps_error *err)
+/* Reads part `part` of the batch: samples [first, end) of the epoch's order, where the batch's
+ * samples are cut into the loader's parts as evenly as they go. */
+static int read_batch_part(reader *r, uint64_t epoch, uint64_t batch, unsigned part,
+                           uint64_t *sample_bytes, mlps_error *err)
 {
-    uint64_t batch_size = r->loader->config.batch_size;
+    uint64_t batch_size = r->loader->config.batch_size, parts = r->loader->parts;
+    uint64_t first = batch * batch_size + batch_size * part / parts;
+    uint64_t end = batch * batch_size + batch_size * (part + 1) / parts;
     uint64_t last_file = UINT64_MAX;
     mlps_sample_extent last_extent = {0};
     *sample_bytes = 0;
     int rc = 0;
-    for (uint64_t k = batch * batch_size; k < (batch + 1) * batch_size && !rc; k++)
+    for (uint64_t k = first; k < end && !rc; k++)
         rc = read_sample(r, epoch, k, &last_file, &last_extent, sample_bytes, err);
     int queued = queue_pending_span(r, rc ? NULL : err);
     if (!rc)
@@ -325,8 +339,21 @@ static int read_batch(reader *r, uint64_t epoch, uint64_t batch, uint64_t *sampl
 
 static bool may_claim(const mlps_loader *loader)
 {
-    return loader->epoch_active && loader->next_claim < loader->config.batches_per_epoch &&
-           loader->next_claim < loader->consumed + loader->window;
+    uint64_t batch = loader->next_claim / loader->parts;
+    return loader->epoch_active && batch < loader->config.batches_per_epoch &&
+           batch < loader->consumed + loader->window;
+}
+
+/* A part is read: the batch is ready when all its parts are; the first failure is its error. */
+static void add_part(mlps_loader *loader, uint64_t batch, const batch_slot *part)
+{
+    batch_slot *slot = &loader->slots[batch % loader->window];
+    slot->sample_bytes += part->sample_bytes;
+    if (part->rc && !slot->rc) {
+        slot->rc = part->rc;
+        slot->err = part->err;
+    }
+    slot->ready = ++slot->parts_done == loader->parts;
 }
 
 static void *reader_main(void *arg)
@@ -339,19 +366,19 @@ static void *reader_main(void *arg)
             pthread_cond_wait(&loader->work_available, &loader->lock);
         if (loader->shutting_down)
             break;
-        uint64_t batch = loader->next_claim++, epoch = loader->epoch;
+        uint64_t claimed = loader->next_claim++, epoch = loader->epoch;
+        uint64_t batch = claimed / loader->parts;
+        unsigned part = (unsigned)(claimed % loader->parts);
         loader->busy_readers++;
         pthread_mutex_unlock(&loader->lock);
 
         batch_slot result = {0};
-        result.rc = read_batch(r, epoch, batch, &result.sample_bytes, &result.err);
+        result.rc = read_batch_part(r, epoch, batch, part, &result.sample_bytes, &result.err);
 
         pthread_mutex_lock(&loader->lock);
         loader->busy_readers--;
-        if (loader->epoch_active && epoch == loader->epoch) {
-            result.ready = true;
-            loader->slots[batch % loader->window] = result;
-        }
+        if (loader->epoch_active && epoch == loader->epoch)
+            add_part(loader, batch, &result);
         pthread_cond_broadcast(&loader->batch_ready);
     }
     pthread_mutex_unlock(&loader->lock);
@@ -420,6 +447,7 @@ int mlps_loader_create(const mlps_loader_config *config, mlps_loader **out, mlps
     loader->alignment = mlps_store_alignment(config->store);
     loader->transfer_size = aligned_transfer_size(config, loader->alignment);
     loader->window = read_ahead_window(config);
+    loader->parts = parts_per_batch(config);
     loader->readers = calloc(config->read_threads, sizeof *loader->readers);
     loader->slots = calloc(loader->window, sizeof *loader->slots);
     pthread_mutex_init(&loader->lock, NULL);
@@ -489,7 +517,7 @@ int mlps_loader_next_batch(mlps_loader *loader, uint64_t *sample_bytes, mlps_err
     while (!slot->ready)
         pthread_cond_wait(&loader->batch_ready, &loader->lock);
     batch_slot result = *slot;
-    slot->ready = false;
+    *slot = (batch_slot){0};
     loader->consumed++;
     pthread_cond_broadcast(&loader->work_available);
     pthread_mutex_unlock(&loader->lock);

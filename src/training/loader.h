@@ -1,6 +1,6 @@
 /* The reader side of a training rank: `read_threads` threads read the samples of upcoming
- * batches through the storage layer while the step loop computes, and hand complete batches to
- * it in order. At most read_threads * ceil(prefetch_size / read_threads) batches are being read
+ * batches (whole, or in parts, see parts_per_batch) through the storage layer while the step
+ * loop computes, and hand complete batches to it in order. At most read_threads * ceil(prefetch_size / read_threads) batches are being read
  * or wait unconsumed (DLIO's PyTorch bound). Each thread keeps `queue_depth` requests of
  * `transfer_size` bytes in flight; the bytes read are counted and then dropped (as DLIO drops
  * them: compute is emulated). Memory: read_threads * queue_depth * transfer_size, whatever the
@@ -31,6 +31,12 @@ typedef struct mlps_loader_config {
     unsigned prefetch_size;
     unsigned queue_depth;  /* requests in flight per reader thread */
     size_t transfer_size;  /* bytes per request (rounded up to the store's alignment) */
+    /* 0 or 1: each batch is read whole by one thread (DLIO's PyTorch workers: batch k to one
+     * worker). n > 1: each batch is cut into n runs of consecutive samples that free threads
+     * take in order, so every thread works on the oldest batch first (TensorFlow's loaders:
+     * read_threads readers feed the batch being built). Read-ahead is bounded in batches
+     * either way. */
+    unsigned parts_per_batch;
 } mlps_loader_config;
 
 typedef struct mlps_loader_stats {

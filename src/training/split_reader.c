@@ -43,6 +43,11 @@ mlps_loader_config mlps_split_reader_config(const mlps_workload *w, const mlps_p
         .queue_depth = queue_depth ? queue_depth : 4,
         .transfer_size = w->reader.transfer_size ? (size_t)w->reader.transfer_size
                                                  : (size_t)1 << 20,
+        /* TensorFlow's readers all feed the batch being built; PyTorch's worker reads a whole
+         * batch (spec 10 §2.2). */
+        .parts_per_batch = w->reader.data_loader == MLPS_FRAMEWORK_TENSORFLOW
+                               ? (unsigned)w->reader.read_threads
+                               : 1,
     };
 }
 

@@ -212,15 +212,15 @@ static void expect_span(const dataset *d, uint64_t file, uint64_t offset, uint64
     io->requests += (end - 1) / transfer - start / transfer + 1;
 }
 
-/* A batch: consecutive samples with the same extent of the same file are read once, and
- * extents that touch (the next starts where the last ended) are read as one span. */
-static uint64_t expect_batch(const dataset *d, uint64_t epoch, uint64_t batch, size_t alignment,
-                             expected_io *io)
+/* Samples [first, end) of a batch read by one thread: consecutive samples with the same extent
+ * of the same file are read once, and extents that touch (the next starts where the last
+ * ended) are read as one span. */
+static void expect_part(const dataset *d, uint64_t epoch, uint64_t first, uint64_t end,
+                        size_t alignment, expected_io *io)
 {
-    uint64_t before = io->sample_bytes, last_file = UINT64_MAX;
-    uint64_t span_start = 0, span_end = 0;
+    uint64_t last_file = UINT64_MAX, span_start = 0, span_end = 0;
     mlps_sample_extent last = {0};
-    for (uint64_t k = batch * BATCH; k < (batch + 1) * BATCH; k++) {
+    for (uint64_t k = first; k < end; k++) {
         uint64_t file, sample;
         order_coordinates(epoch, k, &file, &sample);
         mlps_sample_extent e = d->extents[file][sample];
@@ -241,6 +241,17 @@ static uint64_t expect_batch(const dataset *d, uint64_t epoch, uint64_t batch, s
     }
     if (last_file != UINT64_MAX)
         expect_span(d, last_file, span_start, span_end, alignment, io);
+}
+
+/* A batch cut into `parts` runs of consecutive samples (as evenly as they go), each read on its
+ * own; returns the batch's sample bytes. */
+static uint64_t expect_batch(const dataset *d, uint64_t epoch, uint64_t batch, unsigned parts,
+                             size_t alignment, expected_io *io)
+{
+    uint64_t before = io->sample_bytes;
+    for (unsigned p = 0; p < parts; p++)
+        expect_part(d, epoch, batch * BATCH + BATCH * p / parts,
+                    batch * BATCH + BATCH * (p + 1) / parts, alignment, io);
     return io->sample_bytes - before;
 }
 
@@ -263,6 +274,7 @@ typedef struct rig {
     mlps_loader *loader;
     order_log log;
     size_t alignment;
+    unsigned parts; /* per batch */
 } rig;
 
 static unsigned window_of(unsigned threads, unsigned prefetch)
@@ -270,9 +282,11 @@ static unsigned window_of(unsigned threads, unsigned prefetch)
     return threads * ((prefetch + threads - 1) / threads);
 }
 
-static void rig_open(rig *r, dataset *d, const char *uri, unsigned threads, unsigned prefetch)
+static void rig_open_parts(rig *r, dataset *d, const char *uri, unsigned threads,
+                           unsigned prefetch, unsigned parts)
 {
     memset(r, 0, sizeof *r);
+    r->parts = parts;
     mlps_error err = {0};
     if (mlps_store_open(uri, NULL, &r->store, &err) ||
         mlps_layout_cache_create(r->store, d->format, &d->params, FILES, name_file, d,
@@ -283,9 +297,15 @@ static void rig_open(rig *r, dataset *d, const char *uri, unsigned threads, unsi
     mlps_loader_config config = {
         .store = r->store, .layouts = r->layouts, .order = logged_order, .order_ctx = &r->log,
         .batch_size = BATCH, .batches_per_epoch = BATCHES, .read_threads = threads,
-        .prefetch_size = prefetch, .queue_depth = DEPTH, .transfer_size = TRANSFER};
+        .prefetch_size = prefetch, .queue_depth = DEPTH, .transfer_size = TRANSFER,
+        .parts_per_batch = parts};
     if (mlps_loader_create(&config, &r->loader, &err))
         fail_msg("%s", err.message);
+}
+
+static void rig_open(rig *r, dataset *d, const char *uri, unsigned threads, unsigned prefetch)
+{
+    rig_open_parts(r, d, uri, threads, prefetch, 1);
 }
 
 static void rig_close(rig *r)
@@ -338,7 +358,7 @@ static void consume_epoch(rig *r, const dataset *d, uint64_t epoch, expected_io 
         mlps_error err = {0};
         if (mlps_loader_next_batch(r->loader, &bytes, &err))
             fail_msg("batch %" PRIu64 ": %s", b, err.message);
-        assert_int_equal(bytes, expect_batch(d, epoch, b, r->alignment, io));
+        assert_int_equal(bytes, expect_batch(d, epoch, b, r->parts, r->alignment, io));
         /* With one extent per sample the order makes batches grow: none came out of turn. */
         if (samples_have_own_extents(d))
             assert_true(bytes > previous);
@@ -353,12 +373,13 @@ static void consume_epoch(rig *r, const dataset *d, uint64_t epoch, expected_io 
 
 /* --- tests --- */
 
-static void check_settings(const char *format, unsigned threads, unsigned prefetch)
+static void check_settings(const char *format, unsigned threads, unsigned prefetch,
+                           unsigned parts)
 {
     dataset d;
     make_dataset(&d, format, "loader");
     rig r;
-    rig_open(&r, &d, d.uri, threads, prefetch);
+    rig_open_parts(&r, &d, d.uri, threads, prefetch, parts);
     expected_io io = {0};
     consume_epoch(&r, &d, 1, &io);
     consume_epoch(&r, &d, 2, &io);
@@ -374,7 +395,7 @@ static void test_batches_in_order_for_every_thread_and_prefetch_setting(void **s
     static const unsigned threads[] = {1, 3, 8}, prefetch[] = {1, 2, 5};
     for (size_t t = 0; t < 3; t++)
         for (size_t p = 0; p < 3; p++)
-            check_settings("indexed_binary", threads[t], prefetch[p]);
+            check_settings("indexed_binary", threads[t], prefetch[p], 1);
 }
 
 /* npy: every sample of a file is the one array, so consecutive samples of a file are read once
@@ -382,7 +403,19 @@ static void test_batches_in_order_for_every_thread_and_prefetch_setting(void **s
 static void test_samples_sharing_an_extent_are_read_once_per_batch(void **state)
 {
     (void)state;
-    check_settings("npy", 3, 2);
+    check_settings("npy", 3, 2, 1);
+}
+
+/* Batches cut into parts that any free thread reads (TensorFlow's readers): still in order,
+ * exact bytes, and the read-ahead bound holds in batches. Parts of 1 sample (3 parts of a batch
+ * of 3) and of 1 or 2 (2 parts); more parts than samples are capped at one per sample. */
+static void test_batches_in_parts_for_every_thread_setting(void **state)
+{
+    (void)state;
+    static const unsigned threads[] = {1, 2, 3, 8}, parts[] = {2, 3, 5};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t p = 0; p < 3; p++)
+            check_settings("indexed_binary", threads[t], 2, parts[p]);
 }
 
 static int fixed_order(void *ctx, uint64_t epoch, uint64_t k, uint64_t *file, uint64_t *sample,
@@ -501,7 +534,7 @@ static void expect_failures_on_file(rig *r, const dataset *d, uint64_t epoch, ui
         if (!batch_reads_file(epoch, b, broken)) {
             if (rc)
                 fail_msg("batch %" PRIu64 " failed: %s", b, err.message);
-            assert_int_equal(bytes, expect_batch(d, epoch, b, r->alignment, &io));
+            assert_int_equal(bytes, expect_batch(d, epoch, b, r->parts, r->alignment, &io));
             continue;
         }
         failures++;
@@ -585,7 +618,7 @@ static void test_epoch_ended_early_then_a_full_one(void **state)
         uint64_t bytes = 0;
         mlps_error err = {0};
         assert_int_equal(mlps_loader_next_batch(r.loader, &bytes, &err), 0);
-        assert_int_equal(bytes, expect_batch(&d, 1, b, 1, &ignored));
+        assert_int_equal(bytes, expect_batch(&d, 1, b, 1, 1, &ignored));
     }
     mlps_loader_end_epoch(r.loader);
     mlps_loader_stats stats;
@@ -658,6 +691,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_in_order_for_every_thread_and_prefetch_setting),
         cmocka_unit_test(test_samples_sharing_an_extent_are_read_once_per_batch),
+        cmocka_unit_test(test_batches_in_parts_for_every_thread_setting),
         cmocka_unit_test(test_only_consecutive_shared_extents_are_merged),
         cmocka_unit_test(test_adjacent_samples_are_read_in_whole_transfers),
         cmocka_unit_test(test_direct_reads_count_alignment_padding),
