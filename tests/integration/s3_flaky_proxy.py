@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A proxy in front of an S3 server that answers every Nth ranged GET (or, with WHAT "parts",
 every Nth UploadPart) with 503 SlowDown itself and passes everything else through unchanged (the
-Host header too, so signatures still match).
+Host header too, so signatures still match). With WHAT "sigv4" it injects no fault but checks
+every request's AWS Signature V4 against s3rver's secret (s3_sigv4.py; s3rver itself does not)
+and answers a wrong one with 403 SignatureDoesNotMatch, as S3 does.
 It writes how many answers it failed to a file, so a test can compare that with the retries a
 run reports.
 
@@ -12,6 +14,8 @@ import http.server
 import sys
 import threading
 
+from s3_sigv4 import signature_problem
+
 UPSTREAM_PORT, EVERY = int(sys.argv[1]), int(sys.argv[2])
 PORT_FILE, COUNT_FILE = sys.argv[3], sys.argv[4]
 WHAT = sys.argv[5] if len(sys.argv) > 5 else "gets"
@@ -21,6 +25,18 @@ failed = 0
 
 SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
              b'<Message>Please reduce your request rate.</Message></Error>')
+BAD_SIGNATURE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch'
+                 b'</Code><Message>The request signature we calculated does not match the '
+                 b'signature you provided. Check your key and signing method.</Message></Error>')
+S3RVER_SECRET = "S3RVER"
+
+
+def count_failure():
+    global failed
+    with lock:
+        failed += 1
+        with open(COUNT_FILE, "w") as f:
+            f.write(f"{failed}\n")
 
 
 def is_target(method, path, headers):
@@ -30,17 +46,15 @@ def is_target(method, path, headers):
 
 
 def should_fail(method, path, headers):
-    global ranged_gets, failed
+    global ranged_gets
     if not is_target(method, path, headers):
         return False
     with lock:
         ranged_gets += 1
         if ranged_gets % EVERY:
             return False
-        failed += 1
-        with open(COUNT_FILE, "w") as f:
-            f.write(f"{failed}\n")
-        return True
+    count_failure()
+    return True
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -49,16 +63,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def log_error(self, *args):
+        sys.stderr.write((args[0] % args[1:]) + "\n")
+
+    def answer_error(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def forward(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        if should_fail(self.command, self.path, self.headers):
-            self.send_response(503)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(SLOW_DOWN)))
-            self.end_headers()
-            self.wfile.write(SLOW_DOWN)
-            return
+        if WHAT == "sigv4":
+            problem = signature_problem(self.command, self.path, self.headers, S3RVER_SECRET)
+            if problem:
+                count_failure()
+                self.log_error("refused %s %s: %s", self.command, self.path, problem)
+                return self.answer_error(403, BAD_SIGNATURE)
+        elif should_fail(self.command, self.path, self.headers):
+            return self.answer_error(503, SLOW_DOWN)
         upstream = http.client.HTTPConnection("127.0.0.1", UPSTREAM_PORT)
         upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():

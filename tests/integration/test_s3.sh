@@ -10,7 +10,7 @@ source "$MLPS_SOURCE_DIR/tests/integration/s3_test.sh"
 NPM_PREFIX="$MLPS_BUILD_DIR/npm-s3rver"
 DRIVER="$MLPS_BUILD_DIR/test_io_s3"
 BUCKET=mlps-test
-trap 'status=$?; s3rver_stop; (exit $status); finish' EXIT
+trap 'status=$?; s3_proxy_stop; s3rver_stop; (exit $status); finish' EXIT
 
 case_begin "s3rver $S3RVER_VERSION is installed"
 s3_install_or_skip "$NPM_PREFIX" "$SCRATCH/npm.log"
@@ -21,13 +21,30 @@ s3rver_start "$NPM_PREFIX" "$SCRATCH/s3rver" "$SCRATCH/s3rver.log" "$BUCKET" ||
 
 export MLPS_S3_PART_SIZE=$((5 * 1024 * 1024)) MLPS_TEST_S3_BUCKET="$BUCKET"
 
-case_begin "the storage layer's checks against s3rver"
-run "$DRIVER"
+# s3rver does not verify signatures: its requests go through the tests' proxy in "sigv4" mode,
+# which recomputes every request's AWS Signature V4 with the secret (s3_sigv4.py) and refuses a
+# wrong one as S3 does.
+s3_proxy_start 1 sigv4
+SIGNED_ENDPOINT="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")"
+
+case_begin "the storage layer's checks against s3rver, every signature verified"
+AWS_ENDPOINT_URL="$SIGNED_ENDPOINT" run "$DRIVER"
 [[ "$LAST_STATUS" == 0 ]] || fail "test_io_s3 passes" 0 "$LAST_STATUS"
 expect_stderr_contains "[  PASSED  ] 13 test(s)."
 if grep -q SKIPPED "$OUT" "$ERR"; then
     fail "no check skipped with a server" "(none)" "$(grep -h SKIPPED "$OUT" "$ERR")"
 fi
+expect_eq "$(cat "$SCRATCH/proxy.failed")" 0 "requests whose signature did not verify"
+
+case_begin "a wrong secret where the signature is checked: one error, no retries"
+AWS_ENDPOINT_URL="$SIGNED_ENDPOINT" AWS_SECRET_ACCESS_KEY=wrong-never-printed expect_exit 1 \
+    mlps storage roundtrip -u "s3://$BUCKET/wrong-secret" --file-size 1M \
+    -rd "$SCRATCH/results-wrong-secret"
+expect_stderr_contains "SignatureDoesNotMatch: The request signature we calculated does not match"
+expect_stderr_contains "(HTTP 403)"
+expect_stderr_lacks "wrong-never-printed"
+expect_eq "$(grep -c '^refused PUT ' "$SCRATCH/proxy.log")" 1 "PUTs refused (the first, not retried)"
+s3_proxy_stop
 
 case_begin "mlps storage roundtrip on s3:// (two parts and a tail)"
 AWS_SESSION_TOKEN=never-printed-token expect_exit 0 mlps storage roundtrip -u "s3://$BUCKET/roundtrip" --file-size 11M -bs 1M -qd 4 \
