@@ -7,7 +7,8 @@
 # sequential reads of 128 MiB blocks, 4 in flight, after fio's own cache invalidation (mlps
 # evicts every file after writing and before reading). Prints both rates in GiB/s and the ratio
 # (target >= 0.95) for save and for load, medians of REPS runs. Each measurement starts from the
-# same state — both tools' earlier files deleted, sync, a SETTLE-second pause — and the two
+# same state — both tools' earlier files deleted, sync, the page cache dropped when permitted, a
+# SETTLE-second pause — and the two
 # tools take turns going first: on a virtual disk, writing right after another run's data was
 # deleted (and discarded) or written can be much slower, and that must not count against one side.
 #
@@ -83,9 +84,13 @@ RANK_BYTES=$(rank_bytes "$LAYERS" "$PROCS")
 [[ -n $RANK_BYTES ]] || die "datasize did not report the per-rank size"
 
 # settle: the same starting point for every measurement.
+# The host's page cache is dropped too when that is permitted (root): what the previous run left
+# cached (fio's read leaves its file in the cache, mlps evicts its checkpoint) otherwise changes
+# how fast the next run's writes go, by as much as 30 % on a virtual disk.
 settle() {
     rm -rf "$DATA/ck" "$DATA/fio"
     sync -f "$DATA" 2>/dev/null || sync
+    { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null || true
     sleep "$SETTLE"
 }
 
@@ -141,6 +146,11 @@ report() { # what mlps-values fio-values
         printf "%s: mlps %.3f GiB/s, fio %.3f GiB/s, ratio %.2f (target >= 0.95)\n",
             what, m, f, (f > 0 ? m / f : 0) }'
     echo "    runs: mlps $2; fio $3"
+    # Each pair ran back to back, so its ratio is less exposed to the disk's drift between pairs.
+    paste -d' ' <(tr ' ' '\n' <<<"$2") <(tr ' ' '\n' <<<"$3") |
+        awk '{ printf "%.2f\n", ($2 > 0 ? $1 / $2 : 0) }' | sort -n |
+        awk '{ r[NR] = $1 } END { printf "    pairwise ratios:"; for (i = 1; i <= NR; i++)
+            printf " %s", r[i]; printf "; median %s\n", r[int((NR + 1) / 2)] }'
 }
 size=$(awk -v b="$RANK_BYTES" 'BEGIN { printf "%.2f GiB", b / 2^30 }')
 echo "checkpoint of $PROCS ranks x $size (llama3-8b, $LAYERS layers, hidden 512), median of $REPS:"
