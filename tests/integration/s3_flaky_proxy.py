@@ -3,7 +3,8 @@
 every Nth UploadPart) with 503 SlowDown itself and passes everything else through unchanged (the
 Host header too, so signatures still match). With WHAT "sigv4" it injects no fault but checks
 every request's AWS Signature V4 against s3rver's secret (s3_sigv4.py; s3rver itself does not)
-and answers a wrong one with 403 SignatureDoesNotMatch, as S3 does.
+and answers a wrong one with 403 SignatureDoesNotMatch, as S3 does; it logs every request's
+method, Host and path to standard error.
 It writes how many answers it failed to a file, so a test can compare that with the retries a
 run reports.
 
@@ -77,6 +78,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         if WHAT == "sigv4":
+            self.log_error("request %s %s %s", self.command, self.headers.get("Host"), self.path)
             problem = signature_problem(self.command, self.path, self.headers, S3RVER_SECRET)
             if problem:
                 count_failure()

@@ -58,8 +58,11 @@ s3rver_launch() {
     mkdir -p "$dir"
     # s3rver makes its continuation tokens with DES, which Node's OpenSSL 3 keeps in the legacy
     # provider: without it every truncated listing page is a 500.
+    # --service-endpoint localhost: virtual-host requests to <bucket>.s3.localhost name their
+    # bucket by the host (curl resolves *.localhost to the loopback itself).
     NODE_OPTIONS=--openssl-legacy-provider "$prefix/node_modules/.bin/s3rver" --directory "$dir" \
-        --port "$port" --address 127.0.0.1 "${quiet[@]}" "${buckets[@]}" >"$log" 2>&1 &
+        --port "$port" --address 127.0.0.1 --service-endpoint localhost "${quiet[@]}" \
+        "${buckets[@]}" >"$log" 2>&1 &
     S3RVER_LAUNCHED_PID=$!
     local _
     for _ in $(seq 1 100); do

@@ -44,6 +44,18 @@ expect_stderr_contains "SignatureDoesNotMatch: The request signature we calculat
 expect_stderr_contains "(HTTP 403)"
 expect_stderr_lacks "wrong-never-printed"
 expect_eq "$(grep -c '^refused PUT ' "$SCRATCH/proxy.log")" 1 "PUTs refused (the first, not retried)"
+
+case_begin "virtual-host addressing: the bucket in the host name, signed as such"
+PROXY_PORT=$(cat "$SCRATCH/proxy.port")
+AWS_ENDPOINT_URL="http://s3.localhost:$PROXY_PORT" MLPS_S3_ADDRESSING=virtual expect_exit 0 \
+    mlps storage roundtrip -u "s3://$BUCKET/virtual" --file-size 11M -bs 1M -qd 4 \
+    -rd "$SCRATCH/results-virtual"
+expect_stdout_contains "identical to what was written"
+grep -q "^request PUT $BUCKET.s3.localhost:$PROXY_PORT /virtual/roundtrip_" "$SCRATCH/proxy.log" ||
+    fail "requests name the bucket in the host" "PUT $BUCKET.s3.localhost:$PROXY_PORT /virtual/..." \
+        "$(grep '^request' "$SCRATCH/proxy.log" | tail -3)"
+expect_eq "$(grep -c '^refused .* /virtual/' "$SCRATCH/proxy.log" || true)" 0 \
+    "virtual-host requests whose signature did not verify"
 s3_proxy_stop
 
 case_begin "mlps storage roundtrip on s3:// (two parts and a tail)"
