@@ -20,6 +20,7 @@
 
 #include "core/comm.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "training/metrics.h"
 #include "training/plan.h"
@@ -58,6 +59,7 @@ typedef struct mlps_evaluator {
     mlps_metric_window window; /* the evaluation's steps, metric.exclude_*, batch_size_eval */
     mlps_split_reader reader;
     mlps_rng compute_rng;
+    mlps_progress progress; /* rank 0's line while an evaluation runs */
 } mlps_evaluator;
 
 /* Collective. With evaluation off, only the (disabled) schedule is set. Otherwise plans the

@@ -4,6 +4,7 @@
 #include "training/eval.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "core/clock.h"
 #include "core/comm_agree.h"
@@ -102,8 +103,17 @@ int mlps_evaluator_after_epoch(mlps_evaluator *ev, uint64_t epoch, mlps_epoch_re
     if (!rc)
         rc = mlps_epoch_record_start_eval(record, steps, mlps_monotonic_ns(), mlps_wall_ns(),
                                           &block, err);
-    for (uint64_t step = 1; step <= steps && !rc; step++)
+    char label[64];
+    snprintf(label, sizeof label, "epoch %" PRIu64 " evaluation", epoch);
+    mlps_progress_start(&ev->progress, label, MLPS_PROGRESS_ITEMS, "steps", steps,
+                        ev->comm->rank == 0, -1);
+    for (uint64_t step = 1; step <= steps && !rc; step++) {
         rc = eval_step(ev, block, err);
+        mlps_progress_add(&ev->progress, 1);
+        mlps_progress_tick(&ev->progress);
+    }
+    if (!rc)
+        mlps_progress_finish(&ev->progress);
     if (block)
         mlps_block_record_end(block, mlps_monotonic_ns(), mlps_wall_ns());
     mlps_loader_end_epoch(ev->reader.loader);
