@@ -193,6 +193,11 @@ void mlps_s3_raise_peak(_Atomic uint32_t *peak, uint32_t value);
 /* s3_multi.c: a CURLM from the store's pool (set up for the store's bound) and back. */
 CURLM *mlps_s3_multi_take(mlps_s3_store *s3);
 void mlps_s3_multi_give(mlps_s3_store *s3, CURLM *multi);
+/* Takes the next finished transfer off multi (NULL: none) and finishes its call: true with
+ * *call and *rc (0, MLPS_S3_CALL_RETRY, or a failure described in err) set; false when no
+ * transfer has finished. */
+bool mlps_s3_multi_next_finished(CURLM *multi, mlps_s3_store *s3, mlps_s3_call **call, int *rc,
+                                 mlps_error *err);
 /* The queue engine "s3-multi", or the synchronous one with MLPS_S3_ENGINE=sync. */
 int mlps_s3_ioq_init(mlps_ioq *q, mlps_error *err);
 

@@ -62,6 +62,25 @@ void mlps_s3_multi_give(mlps_s3_store *s3, CURLM *multi)
         curl_multi_cleanup(multi);
 }
 
+bool mlps_s3_multi_next_finished(CURLM *multi, mlps_s3_store *s3, mlps_s3_call **call, int *rc,
+                                 mlps_error *err)
+{
+    CURLMsg *msg;
+    int left = 0;
+    while (multi && (msg = curl_multi_info_read(multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)call);
+        CURLcode result = msg->data.result;
+        curl_multi_remove_handle(multi, msg->easy_handle); /* msg is gone after this */
+        mlps_s3_leave(s3);
+        mlps_error_clear(err);
+        *rc = mlps_s3_call_finish(*call, result, err);
+        return true;
+    }
+    return false;
+}
+
 static void complete(mlps_ioq *q, mlps_io_req *req)
 {
     multi_queue *mq = q->engine_state;
@@ -177,20 +196,11 @@ static int multi_submit(mlps_ioq *q, mlps_io_req *const *reqs, unsigned n, mlps_
 static void collect_finished(mlps_ioq *q)
 {
     multi_queue *mq = q->engine_state;
-    CURLMsg *msg;
-    int left = 0;
-    while ((msg = curl_multi_info_read(mq->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        mlps_s3_call *call = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
-        CURLcode result = msg->data.result;
-        curl_multi_remove_handle(mq->multi, msg->easy_handle); /* msg is gone after this */
-        mlps_s3_leave(mq->s3);
+    mlps_s3_call *call;
+    mlps_error err;
+    int rc;
+    while (mlps_s3_multi_next_finished(mq->multi, mq->s3, &call, &rc, &err)) {
         slot *s = (slot *)((char *)call - offsetof(slot, call));
-        mlps_error err;
-        mlps_error_clear(&err);
-        int rc = mlps_s3_call_finish(call, result, &err);
         if (rc == MLPS_S3_CALL_RETRY) {
             s->state = SLOT_WAITING;
             s->due_ns = call->retry_at_ns;

@@ -162,20 +162,11 @@ static void start_due(mlps_s3_parts *parts)
 
 static void collect_finished(mlps_s3_parts *parts)
 {
-    CURLMsg *msg;
-    int left = 0;
-    while (parts->multi && (msg = curl_multi_info_read(parts->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        mlps_s3_call *call = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
-        CURLcode result = msg->data.result;
-        curl_multi_remove_handle(parts->multi, msg->easy_handle); /* msg is gone after this */
-        mlps_s3_leave(parts->s3);
+    mlps_s3_call *call;
+    mlps_error err;
+    int rc;
+    while (mlps_s3_multi_next_finished(parts->multi, parts->s3, &call, &rc, &err)) {
         part_slot *slot = (part_slot *)((char *)call - offsetof(part_slot, call));
-        mlps_error err;
-        mlps_error_clear(&err);
-        int rc = mlps_s3_call_finish(call, result, &err);
         if (rc == MLPS_S3_CALL_RETRY)
             wait_for_retry(slot);
         else
