@@ -28,9 +28,14 @@ LAST_COMMAND="(none yet)"
 LAST_STATUS=""
 CASE="(set-up)"
 
+# A test that mounts a small filesystem (the ENOSPC cases) names its mount point here; it is
+# unmounted on exit whatever happens.
+SMALL_FS=""
+
 # A failing test keeps its scratch directory; a passing one leaves nothing behind.
 finish() {
     local status=$?
+    if [[ -n "$SMALL_FS" ]] && mountpoint -q "$SMALL_FS"; then umount "$SMALL_FS" || true; fi
     if [[ $status -eq 0 ]]; then
         rm -rf "$SCRATCH"
         echo "PASS: $TEST_NAME"

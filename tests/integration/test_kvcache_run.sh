@@ -13,15 +13,6 @@ FIXTURES="$MLPS_SOURCE_DIR/tests/fixtures/kvcache"
 RESULTS="$SCRATCH/results"
 CONFIG="$FIXTURES/micro-model.yaml" # 512 bytes per token
 
-SMALL_FS=""
-cleanup() {
-    local status=$?
-    if [[ -n "$SMALL_FS" ]] && mountpoint -q "$SMALL_FS"; then umount "$SMALL_FS" || true; fi
-    set +e
-    (exit $status)
-    finish
-}
-trap cleanup EXIT
 
 # kv ARGS...: a short storage-only run of the micro model (override any flag by repeating it).
 kv() {

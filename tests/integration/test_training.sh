@@ -8,16 +8,6 @@
 # with one line (exit 2) or fail on (a truncated file), leaving no summary behind.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The small filesystem of the ENOSPC case, unmounted whatever happens.
-SMALL_FS=""
-cleanup() {
-    local status=$?
-    if [[ -n "$SMALL_FS" ]] && mountpoint -q "$SMALL_FS"; then umount "$SMALL_FS" || true; fi
-    set +e # finish reads the test's status from $?
-    (exit $status)
-    finish
-}
-trap cleanup EXIT
 
 MPI=(--allow-run-as-root --oversubscribe)
 DATA="$SCRATCH/data"
