@@ -63,6 +63,7 @@ typedef struct mlps_checkpoint_settings {
     bool fsync;
     bool rank_sync;              /* barrier before each checkpoint's timer stops */
     bool recovery_rank_shift;    /* read another host's files */
+    uint64_t write_behind_bytes; /* checkpoint.write_behind_mib in bytes; 0: off */
     mlps_checkpoint_mode mode;   /* checkpoint.mode, also in params.mode */
     const char *type;            /* checkpoint.type: rank_zero or all_ranks */
 } mlps_checkpoint_settings;

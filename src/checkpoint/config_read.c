@@ -158,6 +158,11 @@ static int read_settings(const mlps_config *cfg, mlps_checkpoint_workload *w, ml
     if (!(c->time_between_seconds >= 0))
         return mlps_fail_usage(err, -EINVAL, "config key 'checkpoint.time_between_checkpoints' "
                                "must be at least 0 seconds, got %g", c->time_between_seconds);
+    int64_t behind_mib = mlps_config_get_int(cfg, "checkpoint.write_behind_mib");
+    if (behind_mib < 0 || behind_mib > (INT64_C(1) << 40))
+        return mlps_fail_usage(err, -EINVAL, "config key 'checkpoint.write_behind_mib' must be "
+                               "0 (off) or a number of MiB, got %lld", (long long)behind_mib);
+    c->write_behind_bytes = (uint64_t)behind_mib << 20;
     c->fsync = mlps_config_get_bool(cfg, "checkpoint.fsync");
     c->rank_sync = mlps_config_get_bool(cfg, "checkpoint.rank_sync");
     c->recovery_rank_shift = mlps_config_get_bool(cfg, "checkpoint.recovery_rank_shift");

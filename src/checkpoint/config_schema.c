@@ -62,6 +62,9 @@ static const mlps_cfg_key checkpoint_keys[] = {
     {"checkpoint.type", STRING, "rank_zero", checkpoint_types, "which ranks write checkpoints"},
     {"checkpoint.recovery_rank_shift", BOOL, "false", NULL,
      "read back the files of the rank one host further on"},
+    {"checkpoint.write_behind_mib", INT, "128", NULL,
+     "file://: MiB of a file being written kept in the page cache; older data is flushed and "
+     "dropped as the file is written (0: plain buffered writes, cached until the fsync)"},
 
     /* storage */
     {"storage.storage_type", STRING, "local_fs", storage_types, "storage kind"},

@@ -297,6 +297,22 @@ static int prepare(checkpointer *c, mlps_error *err)
     return rc;
 }
 
+/* file:// only: how much of a file being written the page cache holds. */
+static void state_page_cache(const checkpointer *c)
+{
+    if (strcmp(mlps_store_scheme(c->store), "file") != 0)
+        return;
+    uint64_t window = mlps_stream_write_behind(c->streams);
+    char bytes[32];
+    mlps_format_bytes(window, bytes, sizeof bytes);
+    if (window)
+        mlps_info("write-behind: each file goes to storage as it is written, at most %s of it "
+                  "in the page cache (checkpoint.write_behind_mib)", bytes);
+    else
+        mlps_info("plain buffered writes (checkpoint.write_behind_mib=0): each file stays in the "
+                  "page cache until its fsync");
+}
+
 static void state_memory(const checkpointer *c)
 {
     if (c->comm->rank != 0)
@@ -316,6 +332,7 @@ static void state_memory(const checkpointer *c)
     mlps_info("checkpoint of %s in %" PRIu64 " files in %s; each rank streams through %s of "
               "write buffers and %s of read buffers%s, whatever the size",
               size, c->result->totals.files, mlps_store_uri(c->store), write, read, parts);
+    state_page_cache(c);
 }
 
 static int reduce(checkpointer *c, mlps_error *err)

@@ -27,6 +27,12 @@ static unsigned write_depth(const mlps_stream_options *o)
 {
     return o && o->write_depth ? o->write_depth : DEFAULT_DEPTH;
 }
+uint64_t mlps_stream_write_behind(const mlps_stream_options *o)
+{
+    if (o && o->plain_buffered)
+        return 0;
+    return o && o->write_behind ? o->write_behind : MLPS_WRITE_BEHIND_DEFAULT;
+}
 static size_t read_piece(const mlps_stream_options *o)
 {
     return o && o->read_piece ? o->read_piece : DEFAULT_READ_PIECE;
@@ -69,6 +75,7 @@ struct mlps_stream_writer {
     mlps_store *store;
     mlps_bufpool *pool;
     uint64_t seed;
+    uint64_t write_behind; /* page-cache window per file; 0: off */
     mlps_closer *closer; /* closes (fsync, publication) each file while the next is written */
     char **pending;      /* files handed to the closer since the last flush */
     size_t pending_count, pending_capacity;
@@ -132,7 +139,8 @@ int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *opti
     mlps_stream_writer *w = calloc(1, sizeof *w);
     if (!w)
         return mlps_fail(err, -ENOMEM, "out of memory");
-    *w = (mlps_stream_writer){.store = store, .seed = options ? options->seed : 0};
+    *w = (mlps_stream_writer){.store = store, .seed = options ? options->seed : 0,
+                              .write_behind = mlps_stream_write_behind(options)};
     int rc = mlps_bufpool_create(write_chunk(options), write_depth(options),
                                  mlps_store_alignment(store), &w->pool, err);
     /* Touched now, so that no timed write pays for the pages' first use. */
@@ -170,6 +178,7 @@ int mlps_stream_writer_write(mlps_stream_writer *w, const char *path, uint64_t b
         return rc;
     if (latency)
         mlps_seqwriter_record_latency(writer, latency);
+    mlps_seqwriter_write_behind(writer, w->write_behind);
     uint64_t stream = stream_of(path);
     size_t chunk = mlps_bufpool_buffer_size(w->pool);
     for (uint64_t offset = 0; offset < bytes && !rc; offset += chunk) {

@@ -12,6 +12,7 @@ typedef struct mlps_posix_file {
     char *location;           /* what fd is: for an atomic write, its temporary */
     char *published_location; /* an atomic write's name, where close renames location */
     bool remove_on_abort;     /* this open created or truncated the file */
+    uint64_t dropped_below;   /* write-behind: bytes before this are on storage, out of the cache */
 } mlps_posix_file;
 
 int mlps_posix_file_fd(const mlps_file *file);
@@ -42,6 +43,9 @@ int mlps_posix_file_close(mlps_file *file, mlps_error *err);
 void mlps_posix_file_abort(mlps_file *file);
 int mlps_posix_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
 void mlps_posix_execute(mlps_io_req *req);
+/* posix_writeback.c: mlps_file_write_behind for file:// (direct:// has no page cache). */
+void mlps_posix_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len,
+                                  uint64_t window);
 int mlps_posix_ioq_init(mlps_ioq *q, mlps_error *err);
 /* mkdir -p; 0 or -errno. */
 int mlps_posix_make_directories(const char *location);

@@ -29,6 +29,7 @@ struct mlps_seqwriter {
     uint64_t next_offset; /* where filling's buffer lands in the file */
     uint64_t bytes;       /* appended so far */
     mlps_hist *latency;
+    uint64_t write_behind; /* page-cache window, bytes; 0: off */
     mlps_error failure; /* the first failure; code 0 until then */
 };
 
@@ -143,6 +144,7 @@ int mlps_seqwriter_open_pooled(mlps_store *store, const char *path, int extra_fl
 }
 
 void mlps_seqwriter_record_latency(mlps_seqwriter *w, mlps_hist *hist) { w->latency = hist; }
+void mlps_seqwriter_write_behind(mlps_seqwriter *w, uint64_t window) { w->write_behind = window; }
 
 /* Takes back completed requests, waiting for at least min_wait of them. */
 static int reap(mlps_seqwriter *w, unsigned min_wait)
@@ -161,6 +163,8 @@ static int reap(mlps_seqwriter *w, unsigned min_wait)
         }
         if (w->latency)
             mlps_hist_record(w->latency, req->complete_ns - req->submit_ns);
+        if (w->write_behind)
+            mlps_file_write_behind(w->file, req->offset, req->len, w->write_behind);
     }
     return rc;
 }

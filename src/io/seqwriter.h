@@ -40,6 +40,12 @@ int mlps_seqwriter_open_pooled(mlps_store *store, const char *path, int extra_fl
 /* Records every request's latency (submission to completion, nanoseconds) into hist from now on;
  * set it before the first write to see them all. NULL stops recording. */
 void mlps_seqwriter_record_latency(mlps_seqwriter *w, mlps_hist *hist);
+/* Write-behind (mlps_file_write_behind) after every completed write, keeping about `window`
+ * bytes of the file in the page cache; 0 (the default) leaves the page cache alone until the
+ * file is closed. Stores without a page cache ignore it. */
+void mlps_seqwriter_write_behind(mlps_seqwriter *w, uint64_t window);
+/* The window checkpoint writers use unless told otherwise: four 32 MiB writes. */
+#define MLPS_WRITE_BEHIND_DEFAULT ((uint64_t)128 << 20)
 
 /* Appends len bytes, copied into the writer's buffers. */
 int mlps_seqwriter_write(mlps_seqwriter *w, const void *data, size_t len, mlps_error *err);

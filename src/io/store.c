@@ -267,6 +267,12 @@ void mlps_file_abort(mlps_file *file)
 uint64_t mlps_file_size(const mlps_file *file) { return atomic_load(&file->size); }
 const char *mlps_file_uri(const mlps_file *file) { return file->uri; }
 
+void mlps_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len, uint64_t window)
+{
+    if (file->store->backend->file_write_behind && (file->flags & MLPS_OPEN_WRITE))
+        file->store->backend->file_write_behind(file, offset, len, window);
+}
+
 int mlps_file_truncate(mlps_file *file, uint64_t size, mlps_error *err)
 {
     if (!(file->flags & MLPS_OPEN_WRITE))

@@ -196,6 +196,13 @@ void mlps_file_abort(mlps_file *file);
 uint64_t mlps_file_size(const mlps_file *file);
 const char *mlps_file_uri(const mlps_file *file);
 int mlps_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
+/* Write-behind, for a file written front to back through a page cache (file://): call it after
+ * each completed write of [offset, offset + len). That range starts going to storage at once
+ * rather than at the fsync, and whatever lies more than `window` bytes before the range's end
+ * is waited for and dropped from the cache, so a file of any size holds about `window` bytes of
+ * page cache while it is written and the storage is busy from the first write on. Best effort:
+ * a failed writeback is the fsync's to report. Stores without a page cache ignore it. */
+void mlps_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len, uint64_t window);
 
 /* --- asynchronous I/O --- */
 

@@ -100,6 +100,8 @@ static int write_own_file(const mlps_train_ckpt_writer *writer, uint64_t epoch, 
     if (!rc)
         rc = mlps_seqwriter_open(writer->store, path, MLPS_OPEN_ATOMIC, chunk, CKPT_WRITE_DEPTH,
                                  &out, err);
+    if (!rc)
+        mlps_seqwriter_write_behind(out, MLPS_WRITE_BEHIND_DEFAULT);
     uint64_t stream = stream_of(epoch, step, rank);
     for (uint64_t offset = 0; !rc && offset < writer->model_bytes; offset += chunk) {
         uint64_t left = writer->model_bytes - offset;

@@ -4,7 +4,8 @@
 # checking every file's name and size against the layout worked out here from the model's formulas,
 # the completion markers, the data (incompressible, different per file) and the DLIO outputs
 # against the run's own arithmetic; a write-only run then a read-only one; direct://; the inputs
-# a run must refuse with one line and a non-zero exit; and a disk that fills up mid-write.
+# a run must refuse with one line and a non-zero exit; and a disk that fills up mid-write. Saves
+# use write-behind (at most 128 MiB of a file cached) except one with plain buffered writes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MPI=(--allow-run-as-root --oversubscribe)
@@ -225,6 +226,7 @@ for np in 2 4; do
     expect_stdout_contains "[METRIC] Checkpoint save I/O Throughput (GiB/second):"
     expect_stdout_contains "[METRIC] Checkpoint load I/O Throughput (GiB/second):"
     expect_stdout_contains "2 saved, 2 loaded"
+    expect_stderr_contains "write-behind: each file goes to storage as it is written, at most 128.00 MiB of it in the page cache"
     expect_checkpoint "$CK/llama3-8b" "$np" 2
     expect_outputs "$(newest_run_dir)" "$np" 2 2
     expect_eq "$(dirname "$(newest_run_dir)")" "$RESULTS/checkpointing/llama3-8b" \
@@ -248,11 +250,12 @@ expect_differ "$STEP1/zero_pp_rank_0_mp_rank_0_model_states.pt" \
 expect_differ "$STEP1/zero_pp_rank_0_mp_rank_0_model_states.pt" \
     "$STEP2/zero_pp_rank_0_mp_rank_0_model_states.pt"
 
-case_begin "write only (-ncr 0), then read only (-ncw 0)"
+case_begin "write only (-ncr 0, plain buffered writes), then read only (-ncw 0)"
 CK="$SCRATCH/ck-split"
 expect_exit 0 timeout 120 "$MLPS_BIN" checkpointing run -m llama3-8b -np 2 -cm 8 -cf "$CK" \
-    -ncw 2 -ncr 0 -rd "$RESULTS" -p "${SMALL[@]}" "${MPI[@]}"
+    -ncw 2 -ncr 0 -rd "$RESULTS" -p "${SMALL[@]}" checkpoint.write_behind_mib=0 "${MPI[@]}"
 expect_stdout_contains "2 saved, 0 loaded"
+expect_stderr_contains "plain buffered writes (checkpoint.write_behind_mib=0)"
 expect_checkpoint "$CK/llama3-8b" 2 2
 expect_outputs "$(newest_run_dir)" 2 2 0
 expect_exit 0 timeout 120 "$MLPS_BIN" checkpointing run -m llama3-8b -np 2 -cm 8 -cf "$CK" \

@@ -306,6 +306,7 @@ static void test_own_workload_file(void **state)
     assert_int_equal(w.checkpoint.num_read, 0); /* unset: none */
     assert_true(w.checkpoint.time_between_seconds == 0.0);
     assert_false(w.checkpoint.fsync);               /* DLIO's default */
+    assert_int_equal(w.checkpoint.write_behind_bytes, 128 << 20);
     assert_string_equal(w.framework, "tensorflow"); /* DLIO's default */
     assert_int_equal(mlps_checkpoint_workload_validate(&w, 8, &err), 0);
     mlps_checkpoint_workload_free(&w);
@@ -428,6 +429,9 @@ static void test_bad_values_name_their_key(void **state)
     expect_refused("llama3-8b", "checkpoint.time_between_checkpoints=-1",
                    "config key 'checkpoint.time_between_checkpoints' must be at least 0 "
                    "seconds, got -1");
+    expect_refused("llama3-8b", "checkpoint.write_behind_mib=-1",
+                   "config key 'checkpoint.write_behind_mib' must be 0 (off) or a number of MiB, "
+                   "got -1");
     expect_refused("llama3-8b", "storage.storage_type=s3",
                    "storage.storage_type is s3, so storage.storage_root must name the bucket");
     expect_refused("llama3-8b", "storage.storage_options.secret_access_key=hunter2",
@@ -458,6 +462,20 @@ static void test_checkpoint_counts(void **state)
     load_with("llama3-8b", read_only, 2, &w);
     assert_int_equal(w.checkpoint.num_write, 0);
     assert_int_equal(w.checkpoint.num_read, 10);
+    mlps_checkpoint_workload_free(&w);
+}
+
+static void test_write_behind_window(void **state)
+{
+    (void)state;
+    const char *off[] = {"checkpoint.write_behind_mib=0"};
+    const char *wide[] = {"checkpoint.write_behind_mib=1024"};
+    mlps_checkpoint_workload w;
+    load_with("llama3-8b", off, 1, &w);
+    assert_int_equal(w.checkpoint.write_behind_bytes, 0);
+    mlps_checkpoint_workload_free(&w);
+    load_with("llama3-8b", wide, 1, &w);
+    assert_int_equal(w.checkpoint.write_behind_bytes, UINT64_C(1) << 30);
     mlps_checkpoint_workload_free(&w);
 }
 
@@ -519,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_unknown_keys_are_refused_with_suggestions),
         cmocka_unit_test(test_bad_values_name_their_key),
         cmocka_unit_test(test_checkpoint_counts),
+        cmocka_unit_test(test_write_behind_window),
         cmocka_unit_test(test_workflow_must_be_checkpoint_only),
         cmocka_unit_test(test_reference_checks_through_the_workload),
     };
