@@ -2,15 +2,22 @@
 # Checkpoint save and restore beside fio on the same filesystem: `mlps checkpointing run` with a
 # scaled llama3-8b (vocabulary 8192, hidden size 512, as many layers as make about RANK_GIB per
 # rank) on PROCS processes, one checkpoint written and read back, against fio with PROCS jobs
-# each writing then reading one file of the same per-rank size: sequential buffered writes of
-# 32 MiB blocks with --end_fsync=1 (mlps fsyncs every file inside its timed window) and
-# sequential reads of 128 MiB blocks, 4 in flight, after fio's own cache invalidation (mlps
-# evicts every file after writing and before reading). Prints both rates in GiB/s and the ratio
-# (target >= 0.95) for save and for load, medians of REPS runs. Each measurement starts from the
-# same state — both tools' earlier files deleted, sync, the page cache dropped when permitted, a
-# SETTLE-second pause — and the two
-# tools take turns going first: on a virtual disk, writing right after another run's data was
-# deleted (and discarded) or written can be much slower, and that must not count against one side.
+# each writing then reading one file of the same per-rank size: sequential writes of 32 MiB
+# blocks with --end_fsync=1 (mlps fsyncs every file inside its timed window) and sequential reads
+# of 128 MiB blocks, 4 in flight, after fio's own cache invalidation (mlps evicts every file
+# after writing and before reading). Three pairs:
+#   buffered        mlps as it runs by default (write-behind: each range handed to writeback as
+#                   soon as it is written, 128 MiB behind dropped from the cache) against fio's
+#                   plain buffered writes, which fill the page cache and flush it all at the end;
+#   O_DIRECT        mlps on direct:// against fio --direct=1: both without a page cache;
+#   plain buffered  mlps with checkpoint.write_behind_mib=0 against the same plain fio: like
+#                   for like (PLAIN=0 leaves it out).
+# Prints both rates in GiB/s and the ratio (target >= 0.95) for save and for load, medians of
+# REPS runs, and the pairwise ratios. Each measurement starts from the same state — both tools'
+# earlier files deleted, sync, the page cache dropped when permitted, a SETTLE-second pause — and
+# the two tools take turns going first: on a virtual disk, writing right after another run's data
+# was deleted (and discarded) or written can be much slower, and that must not count against one
+# side.
 #
 # Then the memory bound: peak RSS of a one-process run (/usr/bin/time %M) for a checkpoint of
 # RSS_SMALL_GIB and one of RSS_LARGE_GIB, save only and save + load. Streams are bounded (4 x 32
@@ -21,7 +28,8 @@
 # RSS_SMALL_GIB at 1 or more to compare like with like.
 #
 #   bench/checkpoint_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
-#   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) RSS_SMALL_GIB (1) RSS_LARGE_GIB (4)
+#   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) PLAIN (1) RSS_SMALL_GIB (1)
+#        RSS_LARGE_GIB (4)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -94,12 +102,15 @@ settle() {
     sleep "$SETTLE"
 }
 
-# mlps_rates: "save_GiB/s load_GiB/s" of one run writing and reading one checkpoint.
+# mlps_rates FOLDER-PREFIX [-p VALUES...]: "save_GiB/s load_GiB/s" of one run writing and
+# reading one checkpoint in ${FOLDER-PREFIX}$DATA/ck (prefix "" or direct://).
 mlps_rates() {
+    local prefix=$1
+    shift
     settle
     # shellcheck disable=SC2046
-    "$MLPS" checkpointing run -m llama3-8b -np "$PROCS" -cm 1 -cf "$DATA/ck" -ncw 1 -ncr 1 \
-        -rd "$RESULTS" "${mpi[@]}" -p $(params "$LAYERS") >/dev/null 2>&1 ||
+    "$MLPS" checkpointing run -m llama3-8b -np "$PROCS" -cm 1 -cf "$prefix$DATA/ck" -ncw 1 -ncr 1 \
+        -rd "$RESULTS" "${mpi[@]}" -p $(params "$LAYERS") "$@" >/dev/null 2>&1 ||
         die "mlps checkpointing run failed"
     /usr/bin/python3 -c 'import json, sys
 m = json.load(open(sys.argv[1]))["metric"]
@@ -107,55 +118,75 @@ print("%.3f %.3f" % (m["save_checkpoint_io_mean_GB_per_second"], m["load_checkpo
         "$(ls -td "$RESULTS"/checkpointing/llama3-8b/*/ | head -1)summary.json"
 }
 
-# fio_rate RW BLOCK: GiB/s of PROCS jobs over one file of RANK_BYTES each.
+# fio_rate RW BLOCK [OPTIONS...]: GiB/s of PROCS jobs over one file of RANK_BYTES each.
 fio_rate() {
-    local extra=()
-    [[ $1 == write ]] && extra=(--end_fsync=1 --fallocate=none)
-    fio --name=checkpoint --directory="$DATA/fio" --ioengine=io_uring --rw="$1" --bs="$2" \
-        --iodepth=4 --numjobs="$PROCS" --size="$RANK_BYTES" --invalidate=1 "${extra[@]}" \
+    local rw=$1 block=$2 extra=()
+    shift 2
+    [[ $rw == write ]] && extra=(--end_fsync=1 --fallocate=none)
+    fio --name=checkpoint --directory="$DATA/fio" --ioengine=io_uring --rw="$rw" --bs="$block" \
+        --iodepth=4 --numjobs="$PROCS" --size="$RANK_BYTES" --invalidate=1 "${extra[@]}" "$@" \
         --group_reporting --output-format=json |
         /usr/bin/python3 -c 'import json, sys
 j = json.load(sys.stdin)["jobs"][0]
-print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$1"
+print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$rw"
 }
 
+# fio_rates [OPTIONS...]: "save_GiB/s load_GiB/s", as mlps_rates.
 fio_rates() {
     settle
     mkdir -p "$DATA/fio"
-    echo "$(fio_rate write 32M) $(fio_rate read 128M)"
+    echo "$(fio_rate write 32M "$@") $(fio_rate read 128M "$@")"
 }
 
-saves=() loads=() fio_saves=() fio_loads=()
-for ((r = 0; r < REPS; r++)); do
-    if ((r % 2 == 0)); then
-        read -r s l < <(mlps_rates)
-        read -r fs fl < <(fio_rates)
+# The pairs measured, each "label|mlps folder prefix|mlps -p values|fio options".
+PAIRS=("buffered|||" "O_DIRECT|direct://||--direct=1")
+# mlps with plain buffered writes (no write-behind) against the same fio: like for like.
+[[ ${PLAIN:-1} == 1 ]] && PAIRS+=("plain buffered||checkpoint.write_behind_mib=0|")
+
+declare -A saves loads fio_saves fio_loads
+# measure_pair INDEX FIRST: one run of each side of pair INDEX, FIRST (mlps or fio) going first.
+measure_pair() {
+    local label prefix values options s l fs fl
+    IFS='|' read -r label prefix values options <<<"${PAIRS[$1]}"
+    # shellcheck disable=SC2086
+    if [[ $2 == mlps ]]; then
+        read -r s l < <(mlps_rates "$prefix" $values)
+        read -r fs fl < <(fio_rates $options)
     else
-        read -r fs fl < <(fio_rates)
-        read -r s l < <(mlps_rates)
+        read -r fs fl < <(fio_rates $options)
+        read -r s l < <(mlps_rates "$prefix" $values)
     fi
-    saves+=("$s") loads+=("$l") fio_saves+=("$fs") fio_loads+=("$fl")
+    saves[$1]+="$s " loads[$1]+="$l " fio_saves[$1]+="$fs " fio_loads[$1]+="$fl "
+}
+
+for ((r = 0; r < REPS; r++)); do
+    for ((p = 0; p < ${#PAIRS[@]}; p++)); do
+        if (((r + p) % 2 == 0)); then measure_pair "$p" mlps; else measure_pair "$p" fio; fi
+    done
 done
 settle
 
 report() { # what mlps-values fio-values
     local m f
-    m=$(tr ' ' '\n' <<<"$2" | median)
-    f=$(tr ' ' '\n' <<<"$3" | median)
+    m=$(tr ' ' '\n' <<<"$2" | grep . | median)
+    f=$(tr ' ' '\n' <<<"$3" | grep . | median)
     awk -v what="$1" -v m="$m" -v f="$f" 'BEGIN {
         printf "%s: mlps %.3f GiB/s, fio %.3f GiB/s, ratio %.2f (target >= 0.95)\n",
             what, m, f, (f > 0 ? m / f : 0) }'
-    echo "    runs: mlps $2; fio $3"
+    echo "    runs: mlps ${2% }; fio ${3% }"
     # Each pair ran back to back, so its ratio is less exposed to the disk's drift between pairs.
-    paste -d' ' <(tr ' ' '\n' <<<"$2") <(tr ' ' '\n' <<<"$3") |
+    paste -d' ' <(tr ' ' '\n' <<<"$2" | grep .) <(tr ' ' '\n' <<<"$3" | grep .) |
         awk '{ printf "%.2f\n", ($2 > 0 ? $1 / $2 : 0) }' | sort -n |
         awk '{ r[NR] = $1 } END { printf "    pairwise ratios:"; for (i = 1; i <= NR; i++)
             printf " %s", r[i]; printf "; median %s\n", r[int((NR + 1) / 2)] }'
 }
 size=$(awk -v b="$RANK_BYTES" 'BEGIN { printf "%.2f GiB", b / 2^30 }')
 echo "checkpoint of $PROCS ranks x $size (llama3-8b, $LAYERS layers, hidden 512), median of $REPS:"
-report "  save (32 MiB writes, fsync)" "${saves[*]}" "${fio_saves[*]}"
-report "  load (128 MiB reads)" "${loads[*]}" "${fio_loads[*]}"
+for ((p = 0; p < ${#PAIRS[@]}; p++)); do
+    IFS='|' read -r label _ <<<"${PAIRS[$p]}"
+    report "  $label save (32 MiB writes, fsync)" "${saves[$p]}" "${fio_saves[$p]}"
+    report "  $label load (128 MiB reads)" "${loads[$p]}" "${fio_loads[$p]}"
+done
 
 # peak_rss_mib GIB READS: peak RSS (MiB) of a one-process run of about GIB, READS checkpoints read.
 peak_rss_mib() {

@@ -16,6 +16,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "io/store.h"
+
 #define IO_TEST_TMPFS_MAGIC 0x01021994
 
 static inline bool io_test_is_tmpfs(const char *path)
@@ -102,6 +104,37 @@ static inline void *io_test_aligned_alloc(size_t alignment, size_t size)
 {
     void *p = NULL;
     return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+
+/* The fixture of tests on one file:// store over a fresh scratch directory (io_test_make_dir):
+ * cmocka setup and teardown call these with the directory's name. */
+typedef struct io_test_store {
+    char dir[1024];
+    char uri[1200];
+    mlps_store *store;
+} io_test_store;
+
+static inline int io_test_store_setup(void **state, const char *name)
+{
+    io_test_store *t = calloc(1, sizeof *t);
+    *state = t;
+    if (!t)
+        return -1;
+    io_test_make_dir(name, t->dir, sizeof t->dir);
+    snprintf(t->uri, sizeof t->uri, "file://%s", t->dir);
+    mlps_error err = {0};
+    return mlps_store_open(t->uri, NULL, &t->store, &err) == 0 ? 0 : -1;
+}
+
+static inline int io_test_store_teardown(void **state)
+{
+    io_test_store *t = *state;
+    if (t) {
+        mlps_store_close(t->store);
+        io_test_remove_tree(t->dir);
+        free(t);
+    }
+    return 0;
 }
 
 #endif

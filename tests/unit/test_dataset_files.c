@@ -75,32 +75,10 @@ static void subfolder_paths_sort_by_basename_then_full_path(void **state)
 
 /* --- listing folders --- */
 
-typedef struct fixture {
-    char dir[1024];
-    mlps_store *store;
-} fixture;
+typedef io_test_store fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    io_test_make_dir("dataset-files", f->dir, sizeof f->dir);
-    char uri[1200];
-    snprintf(uri, sizeof uri, "file://%s", f->dir);
-    mlps_error err = {0};
-    if (mlps_store_open(uri, NULL, &f->store, &err) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    mlps_store_close(f->store);
-    io_test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
+static int setup(void **state) { return io_test_store_setup(state, "dataset-files"); }
+static int teardown(void **state) { return io_test_store_teardown(state); }
 
 static void make_file(const fixture *f, const char *relative)
 {

@@ -10,32 +10,10 @@
 #include "io/store.h"
 #include "io_test_util.h"
 
-typedef struct fixture {
-    char dir[1024];
-    char uri[1200];
-    mlps_store *store;
-} fixture;
+typedef io_test_store fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    io_test_make_dir("store", f->dir, sizeof f->dir);
-    snprintf(f->uri, sizeof f->uri, "file://%s", f->dir);
-    mlps_error err = {0};
-    if (mlps_store_open(f->uri, NULL, &f->store, &err) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    mlps_store_close(f->store);
-    io_test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
+static int setup(void **state) { return io_test_store_setup(state, "store"); }
+static int teardown(void **state) { return io_test_store_teardown(state); }
 
 static void test_unknown_scheme_names_the_valid_ones(void **state)
 {

@@ -21,30 +21,10 @@
 #define SEED 0xbe41d
 #define STREAM 7
 
-typedef struct fixture {
-    char dir[1024];
-    mlps_store *store;
-} fixture;
+typedef io_test_store fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    io_test_make_dir("write-behind", f->dir, sizeof f->dir);
-    char uri[1200];
-    snprintf(uri, sizeof uri, "file://%s", f->dir);
-    mlps_error err = {0};
-    return mlps_store_open(uri, NULL, &f->store, &err);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    mlps_store_close(f->store);
-    io_test_remove_tree(f->dir);
-    free(f);
-    return 0;
-}
+static int setup(void **state) { return io_test_store_setup(state, "write-behind"); }
+static int teardown(void **state) { return io_test_store_teardown(state); }
 
 /* Pages of [from, to) of the file at path that are in the page cache. */
 static size_t resident_pages(const char *path, size_t from, size_t to)
@@ -96,48 +76,36 @@ static void expect_content(const char *path)
     free(actual);
 }
 
-static void test_only_the_window_stays_cached(void **state)
+/* Writes the file with the window given and checks that exactly the first `dropped` bytes have
+ * left the page cache and the rest is still in it, then that the closed file is right. */
+static void expect_write_behind(fixture *f, uint64_t window, size_t dropped)
 {
-    fixture *f = *state;
     if (io_test_is_tmpfs(f->dir))
         skip();
     char path[1200];
-    mlps_file *file = write_file(f, WINDOW, path, sizeof path);
+    mlps_file *file = write_file(f, window, path, sizeof path);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    assert_int_equal(resident_pages(path, 0, FILE_BYTES - WINDOW), 0);
-    assert_int_equal(resident_pages(path, FILE_BYTES - WINDOW, FILE_BYTES), WINDOW / page);
+    assert_int_equal(resident_pages(path, 0, dropped), 0);
+    assert_int_equal(resident_pages(path, dropped, FILE_BYTES), (FILE_BYTES - dropped) / page);
     mlps_error err = {0};
     assert_int_equal(mlps_file_close(file, &err), 0);
     expect_content(path);
+}
+
+static void test_only_the_window_stays_cached(void **state)
+{
+    expect_write_behind(*state, WINDOW, FILE_BYTES - WINDOW);
 }
 
 static void test_off_keeps_the_whole_file_cached(void **state)
 {
-    fixture *f = *state;
-    if (io_test_is_tmpfs(f->dir))
-        skip();
-    char path[1200];
-    mlps_file *file = write_file(f, 0, path, sizeof path);
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    assert_int_equal(resident_pages(path, 0, FILE_BYTES), FILE_BYTES / page);
-    mlps_error err = {0};
-    assert_int_equal(mlps_file_close(file, &err), 0);
-    expect_content(path);
+    expect_write_behind(*state, 0, 0);
 }
 
-/* A window as large as the file drops nothing, but the data still goes out early. */
+/* A window as large as the file drops nothing (the data still goes out early). */
 static void test_a_window_past_the_end_drops_nothing(void **state)
 {
-    fixture *f = *state;
-    if (io_test_is_tmpfs(f->dir))
-        skip();
-    char path[1200];
-    mlps_file *file = write_file(f, FILE_BYTES, path, sizeof path);
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    assert_int_equal(resident_pages(path, 0, FILE_BYTES), FILE_BYTES / page);
-    mlps_error err = {0};
-    assert_int_equal(mlps_file_close(file, &err), 0);
-    expect_content(path);
+    expect_write_behind(*state, FILE_BYTES, 0);
 }
 
 int main(void)
