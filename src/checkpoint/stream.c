@@ -265,6 +265,7 @@ static int complete_piece(reading *f, mlps_io_req *req, mlps_error *err)
     f->done_bytes += wanted;
     if (f->latency)
         mlps_hist_record(f->latency, req->complete_ns - req->submit_ns);
+    mlps_file_read_behind(f->file, req->offset, wanted);
     return 0;
 }
 

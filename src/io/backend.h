@@ -34,6 +34,8 @@ typedef struct mlps_backend {
     int (*file_truncate)(mlps_file *file, uint64_t size, mlps_error *err);
     /* Optional (stores with a page cache): mlps_file_write_behind. */
     void (*file_write_behind)(mlps_file *file, uint64_t offset, uint64_t len, uint64_t window);
+    /* Optional (stores with a page cache): mlps_file_read_behind. */
+    void (*file_read_behind)(mlps_file *file, uint64_t offset, uint64_t len);
 
     /* Optional: copies into out the backend's own message for the first request on the file
      * that failed (naming the object and the cause, e.g. S3's error code or a TLS refusal) and

@@ -11,6 +11,7 @@ const mlps_backend mlps_backend_file = {
     .file_abort = mlps_posix_file_abort,
     .file_truncate = mlps_posix_file_truncate,
     .file_write_behind = mlps_posix_file_write_behind,
+    .file_read_behind = mlps_posix_file_read_behind,
     .execute = mlps_posix_execute,
     .ioq_init = mlps_posix_ioq_init,
     .stat = mlps_posix_stat,

@@ -43,9 +43,11 @@ int mlps_posix_file_close(mlps_file *file, mlps_error *err);
 void mlps_posix_file_abort(mlps_file *file);
 int mlps_posix_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
 void mlps_posix_execute(mlps_io_req *req);
-/* posix_writeback.c: mlps_file_write_behind for file:// (direct:// has no page cache). */
+/* posix_writeback.c: mlps_file_write_behind and mlps_file_read_behind for file:// (direct://
+ * has no page cache). */
 void mlps_posix_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len,
                                   uint64_t window);
+void mlps_posix_file_read_behind(mlps_file *file, uint64_t offset, uint64_t len);
 int mlps_posix_ioq_init(mlps_ioq *q, mlps_error *err);
 /* mkdir -p; 0 or -errno. */
 int mlps_posix_make_directories(const char *location);

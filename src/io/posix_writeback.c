@@ -1,4 +1,6 @@
-/* Write-behind for buffered POSIX files (file://): a range just written is handed to the kernel's
+/* Write-behind and read-behind for buffered POSIX files (file://).
+ *
+ * Write-behind: a range just written is handed to the kernel's
  * writeback at once (sync_file_range WRITE), and the part of the file a window behind it is
  * waited for and dropped from the page cache (WAIT + POSIX_FADV_DONTNEED). The reference's
  * streaming writer intends the same with a DONTNEED after each write, which starts writeback but
@@ -30,4 +32,11 @@ void mlps_posix_file_write_behind(mlps_file *base, uint64_t offset, uint64_t len
                               SYNC_FILE_RANGE_WAIT_AFTER);
     (void)posix_fadvise(file->fd, from, count, POSIX_FADV_DONTNEED);
     file->dropped_below = below;
+}
+
+/* Read-behind: the reference's reader advises DONTNEED after each piece it has read, likewise. */
+void mlps_posix_file_read_behind(mlps_file *base, uint64_t offset, uint64_t len)
+{
+    mlps_posix_file *file = (mlps_posix_file *)base;
+    (void)posix_fadvise(file->fd, (off_t)offset, (off_t)len, POSIX_FADV_DONTNEED);
 }

@@ -273,6 +273,12 @@ void mlps_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len, uint
         file->store->backend->file_write_behind(file, offset, len, window);
 }
 
+void mlps_file_read_behind(mlps_file *file, uint64_t offset, uint64_t len)
+{
+    if (file->store->backend->file_read_behind)
+        file->store->backend->file_read_behind(file, offset, len);
+}
+
 int mlps_file_truncate(mlps_file *file, uint64_t size, mlps_error *err)
 {
     if (!(file->flags & MLPS_OPEN_WRITE))

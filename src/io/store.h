@@ -203,6 +203,10 @@ int mlps_file_truncate(mlps_file *file, uint64_t size, mlps_error *err);
  * page cache while it is written and the storage is busy from the first write on. Best effort:
  * a failed writeback is the fsync's to report. Stores without a page cache ignore it. */
 void mlps_file_write_behind(mlps_file *file, uint64_t offset, uint64_t len, uint64_t window);
+/* Read-behind: after a read of [offset, offset + len) that will not be needed again, drops those
+ * pages from the page cache (file://), so a file read once leaves nothing cached behind it and
+ * the next reads reuse the same memory. Best effort; stores without a page cache ignore it. */
+void mlps_file_read_behind(mlps_file *file, uint64_t offset, uint64_t len);
 
 /* --- asynchronous I/O --- */
 
