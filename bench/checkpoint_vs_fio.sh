@@ -5,7 +5,8 @@
 # each writing then reading one file of the same per-rank size: sequential writes of 32 MiB
 # blocks with --end_fsync=1 (mlps fsyncs every file inside its timed window) and sequential reads
 # of 128 MiB blocks, 4 in flight, after fio's own cache invalidation (mlps evicts every file
-# after writing and before reading). Three pairs:
+# after writing and before reading); for both, the load is a run of its own after the page cache
+# is dropped, as the rules ask for checkpoints that fit in memory. Three pairs:
 #   buffered        mlps as it runs by default (write-behind: each range handed to writeback as
 #                   soon as it is written, 128 MiB behind dropped from the cache) against fio's
 #                   plain buffered writes, which fill the page cache and flush it all at the end;
@@ -97,25 +98,40 @@ RANK_BYTES=$(rank_bytes "$LAYERS" "$PROCS")
 # how fast the next run's writes go, by as much as 30 % on a virtual disk.
 settle() {
     rm -rf "$DATA/ck" "$DATA/fio"
+    quiesce
+}
+
+# quiesce: the same, keeping the files (between a save and the load of what it wrote).
+quiesce() {
     sync -f "$DATA" 2>/dev/null || sync
     { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null || true
     sleep "$SETTLE"
 }
 
-# mlps_rates FOLDER-PREFIX [-p VALUES...]: "save_GiB/s load_GiB/s" of one run writing and
-# reading one checkpoint in ${FOLDER-PREFIX}$DATA/ck (prefix "" or direct://).
-mlps_rates() {
-    local prefix=$1
-    shift
-    settle
+# mlps_rate WRITES READS FOLDER-PREFIX [-p VALUES...]: GiB/s of one run writing WRITES and reading
+# READS checkpoints (one of them 1, the other 0) in ${FOLDER-PREFIX}$DATA/ck.
+mlps_rate() {
+    local writes=$1 reads=$2 prefix=$3 key=save
+    shift 3
+    ((reads == 0)) || key=load
     # shellcheck disable=SC2046
-    "$MLPS" checkpointing run -m llama3-8b -np "$PROCS" -cm 1 -cf "$prefix$DATA/ck" -ncw 1 -ncr 1 \
-        -rd "$RESULTS" "${mpi[@]}" -p $(params "$LAYERS") "$@" >/dev/null 2>&1 ||
-        die "mlps checkpointing run failed"
+    "$MLPS" checkpointing run -m llama3-8b -np "$PROCS" -cm 1 -cf "$prefix$DATA/ck" \
+        -ncw "$writes" -ncr "$reads" -rd "$RESULTS" "${mpi[@]}" -p $(params "$LAYERS") "$@" \
+        >/dev/null 2>&1 || die "mlps checkpointing run failed"
     /usr/bin/python3 -c 'import json, sys
-m = json.load(open(sys.argv[1]))["metric"]
-print("%.3f %.3f" % (m["save_checkpoint_io_mean_GB_per_second"], m["load_checkpoint_io_mean_GB_per_second"]))' \
-        "$(ls -td "$RESULTS"/checkpointing/llama3-8b/*/ | head -1)summary.json"
+print("%.3f" % json.load(open(sys.argv[1]))["metric"][sys.argv[2] + "_checkpoint_io_mean_GB_per_second"])' \
+        "$(ls -td "$RESULTS"/checkpointing/llama3-8b/*/ | head -1)summary.json" "$key"
+}
+
+# mlps_rates FOLDER-PREFIX [-p VALUES...]: "save_GiB/s load_GiB/s": a write-only run, then, after
+# the page cache is dropped, a read-only run (the rules' procedure for checkpoints that fit in
+# memory), in ${FOLDER-PREFIX}$DATA/ck (prefix "" or direct://).
+mlps_rates() {
+    local save
+    settle
+    save=$(mlps_rate 1 0 "$@")
+    quiesce
+    echo "$save $(mlps_rate 0 1 "$@")"
 }
 
 # fio_rate RW BLOCK [OPTIONS...]: GiB/s of PROCS jobs over one file of RANK_BYTES each.
@@ -133,9 +149,12 @@ print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$rw"
 
 # fio_rates [OPTIONS...]: "save_GiB/s load_GiB/s", as mlps_rates.
 fio_rates() {
+    local save
     settle
     mkdir -p "$DATA/fio"
-    echo "$(fio_rate write 32M "$@") $(fio_rate read 128M "$@")"
+    save=$(fio_rate write 32M "$@")
+    quiesce
+    echo "$save $(fio_rate read 128M "$@")"
 }
 
 # The pairs measured, each "label|mlps folder prefix|mlps -p values|fio options".
