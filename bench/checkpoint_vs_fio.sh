@@ -20,7 +20,8 @@
 # was deleted (and discarded) or written can be much slower, and that must not count against one
 # side.
 #
-# Then the memory bound: peak RSS of a one-process run (/usr/bin/time %M) for a checkpoint of
+# Then whether data generation keeps ahead (one core's fill rate, from the fill_bench driver of
+# the same build, against one rank's save rate), and the memory bound: peak RSS of a one-process run (/usr/bin/time %M) for a checkpoint of
 # RSS_SMALL_GIB and one of RSS_LARGE_GIB, save only and save + load. Streams are bounded (4 x 32
 # MiB write buffers, 4 x 128 MiB read pieces), so the two sizes should be within one write buffer
 # of each other (a buffer is touched only once the disk lags far enough behind to need it); save
@@ -206,6 +207,20 @@ for ((p = 0; p < ${#PAIRS[@]}; p++)); do
     report "  $label save (32 MiB writes, fsync)" "${saves[$p]}" "${fio_saves[$p]}"
     report "  $label load (128 MiB reads)" "${loads[$p]}" "${fio_loads[$p]}"
 done
+
+# The generator must not be the limit: one core's fill rate (fill_bench, the same generator)
+# against the rate at which one rank saved in the first pair.
+if [[ -x $BUILD/fill_bench ]]; then
+    fill_gbps=$("$BUILD/fill_bench" --buffer-mib 32 --total-mib 1024 --threads 1 |
+        awk '$1 == "result" && $2 == "name=fill_random" {
+            for (i = 2; i <= NF; i++) if ($i ~ /^gbps=/) { sub(/^gbps=/, "", $i); print $i } }')
+    save_median=$(tr ' ' '\n' <<<"${saves[0]}" | grep . | median)
+    awk -v g="$fill_gbps" -v s="$save_median" -v n="$PROCS" 'BEGIN {
+        fill = g * 1e9 / 2^30; rank = s / n
+        printf "generation: %.2f GiB/s on one core, a rank saved %.2f GiB/s: %s (%.1fx)\n",
+            fill, rank, (fill > rank ? "the storage is the limit" : "THE GENERATOR IS THE LIMIT"),
+            (rank > 0 ? fill / rank : 0) }'
+fi
 
 # peak_rss_mib GIB READS: peak RSS (MiB) of a one-process run of about GIB, READS checkpoints read.
 peak_rss_mib() {
