@@ -1,8 +1,8 @@
 /* Write-behind on file:// (mlps_file_write_behind through the sequential writer): while a file is
  * written, everything more than the window before its end has left the page cache and the last
  * window is still in it, exactly, page by page (mincore); with write-behind off the whole file is
- * cached until it is closed; either way the file holds the right bytes. Skipped on tmpfs, whose
- * pages are the file itself and cannot be dropped. */
+ * cached until it is closed; either way, and with many writes in flight, the file holds the right
+ * bytes. The page counts are skipped on tmpfs, whose pages are the file and cannot be dropped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,14 +46,14 @@ static size_t resident_pages(const char *path, size_t from, size_t to)
     return count;
 }
 
-/* Writes FILE_BYTES with one request in flight (completions in order) and the window given,
- * and hands the file back still open: nothing has been fsynced or evicted by a close. */
-static mlps_file *write_file(fixture *f, uint64_t window, char *path, size_t size)
+/* Writes FILE_BYTES with `depth` requests in flight (1: completions in order) and the window
+ * given, and hands the file back still open: nothing has been fsynced or evicted by a close. */
+static mlps_file *write_file(fixture *f, uint64_t window, unsigned depth, char *path, size_t size)
 {
     snprintf(path, size, "%s/w.bin", f->dir);
     mlps_seqwriter *w = NULL;
     mlps_error err = {0};
-    assert_int_equal(mlps_seqwriter_open(f->store, "w.bin", 0, BLOCK, 1, &w, &err), 0);
+    assert_int_equal(mlps_seqwriter_open(f->store, "w.bin", 0, BLOCK, depth, &w, &err), 0);
     mlps_seqwriter_write_behind(w, window);
     assert_int_equal(mlps_seqwriter_write_random(w, FILE_BYTES, SEED, STREAM, 0, &err), 0);
     mlps_file *file = NULL;
@@ -83,7 +83,7 @@ static void expect_write_behind(fixture *f, uint64_t window, size_t dropped)
     if (io_test_is_tmpfs(f->dir))
         skip();
     char path[1200];
-    mlps_file *file = write_file(f, window, path, sizeof path);
+    mlps_file *file = write_file(f, window, 1, path, sizeof path);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     assert_int_equal(resident_pages(path, 0, dropped), 0);
     assert_int_equal(resident_pages(path, dropped, FILE_BYTES), (FILE_BYTES - dropped) / page);
@@ -108,6 +108,18 @@ static void test_a_window_past_the_end_drops_nothing(void **state)
     expect_write_behind(*state, FILE_BYTES, 0);
 }
 
+/* With several writes in flight they may complete out of order and a drop may run while an
+ * earlier range is still being written: every byte still arrives. */
+static void test_writes_in_flight_keep_every_byte(void **state)
+{
+    fixture *f = *state;
+    char path[1200];
+    mlps_file *file = write_file(f, BLOCK, 8, path, sizeof path);
+    mlps_error err = {0};
+    assert_int_equal(mlps_file_close(file, &err), 0);
+    expect_content(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +127,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_off_keeps_the_whole_file_cached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_window_past_the_end_drops_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_writes_in_flight_keep_every_byte, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
