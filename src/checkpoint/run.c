@@ -302,7 +302,7 @@ static void state_page_cache(const checkpointer *c)
 {
     if (strcmp(mlps_store_scheme(c->store), "file") != 0)
         return;
-    uint64_t window = mlps_stream_write_behind(c->streams);
+    uint64_t window = c->streams->write_behind;
     char bytes[32];
     mlps_format_bytes(window, bytes, sizeof bytes);
     if (window)

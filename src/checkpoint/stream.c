@@ -27,12 +27,6 @@ static unsigned write_depth(const mlps_stream_options *o)
 {
     return o && o->write_depth ? o->write_depth : DEFAULT_DEPTH;
 }
-uint64_t mlps_stream_write_behind(const mlps_stream_options *o)
-{
-    if (o && o->plain_buffered)
-        return 0;
-    return o && o->write_behind ? o->write_behind : MLPS_WRITE_BEHIND_DEFAULT;
-}
 static size_t read_piece(const mlps_stream_options *o)
 {
     return o && o->read_piece ? o->read_piece : DEFAULT_READ_PIECE;
@@ -140,7 +134,7 @@ int mlps_stream_writer_create(mlps_store *store, const mlps_stream_options *opti
     if (!w)
         return mlps_fail(err, -ENOMEM, "out of memory");
     *w = (mlps_stream_writer){.store = store, .seed = options ? options->seed : 0,
-                              .write_behind = mlps_stream_write_behind(options)};
+                              .write_behind = options ? options->write_behind : 0};
     int rc = mlps_bufpool_create(write_chunk(options), write_depth(options),
                                  mlps_store_alignment(store), &w->pool, err);
     /* Touched now, so that no timed write pays for the pages' first use. */

@@ -18,16 +18,13 @@ typedef struct mlps_stream_options {
     size_t read_piece;   /* bytes per read request; 0: 128 MiB */
     unsigned read_depth; /* read requests in flight; 0: 4 */
     uint64_t seed;       /* data seed; each file's stream is derived from its name */
-    uint64_t write_behind; /* file://: page cache per file being written, bytes; 0: 128 MiB */
-    bool plain_buffered;   /* no write-behind: the page cache holds a file until its fsync */
+    uint64_t write_behind; /* file://: page cache per file being written, bytes (see
+                              mlps_file_write_behind); 0: off, each file cached until its fsync */
 } mlps_stream_options;
 
 /* Memory a rank's streams use: write_depth x write_chunk, read_depth x read_piece. */
 uint64_t mlps_stream_write_memory(const mlps_stream_options *options);
 uint64_t mlps_stream_read_memory(const mlps_stream_options *options);
-/* The page-cache window of a file being written (file://): older data is flushed and dropped as
- * the file is written (see mlps_file_write_behind); 0 when plain_buffered. */
-uint64_t mlps_stream_write_behind(const mlps_stream_options *options);
 
 /* A rank's writer: its write buffers (write_depth x write_chunk), allocated and first touched
  * once and reused for every file it writes. */

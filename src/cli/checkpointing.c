@@ -296,9 +296,8 @@ static int checkpoint(const mlps_invocation *inv, mlps_session *session,
                       const mlps_checkpoint_workload *workload, mlps_error *err)
 {
     mlps_checkpoint_result result;
-    uint64_t behind = workload->checkpoint.write_behind_bytes;
-    mlps_stream_options streams = {.seed = (uint64_t)getpid(), .write_behind = behind,
-                                   .plain_buffered = behind == 0};
+    mlps_stream_options streams = {.seed = (uint64_t)getpid(),
+                                   .write_behind = workload->checkpoint.write_behind_bytes};
     mlps_comm_broadcast(inv->comm, &streams.seed, sizeof streams.seed, 0, NULL);
     int rc = mlps_checkpoint_run(inv->comm, workload, &streams, &result, err);
     char *report = NULL;

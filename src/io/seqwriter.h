@@ -44,7 +44,8 @@ void mlps_seqwriter_record_latency(mlps_seqwriter *w, mlps_hist *hist);
  * bytes of the file in the page cache; 0 (the default) leaves the page cache alone until the
  * file is closed. Stores without a page cache ignore it. */
 void mlps_seqwriter_write_behind(mlps_seqwriter *w, uint64_t window);
-/* The window checkpoint writers use unless told otherwise: four 32 MiB writes. */
+/* The window of the checkpoints written during training: four 32 MiB writes, as the default of
+ * checkpointing's checkpoint.write_behind_mib. */
 #define MLPS_WRITE_BEHIND_DEFAULT ((uint64_t)128 << 20)
 
 /* Appends len bytes, copied into the writer's buffers. */
