@@ -20,14 +20,20 @@ s3_install_or_skip() {
     [[ $status == 0 ]] || fail "s3rver $S3RVER_VERSION installs" "installed" "$(cat "$2")"
 }
 
+# await_port_file FILE LOG WHAT: waits up to 10 s for a helper to write the port it listens on
+# into FILE; fails naming WHAT with the helper's LOG otherwise.
+await_port_file() {
+    local _
+    for _ in $(seq 1 100); do [[ -s "$1" ]] && break; sleep 0.1; done
+    [[ -s "$1" ]] || fail "$3 listens" "a port" "$(cat "$2")"
+}
+
 s3_proxy_start() {
     rm -f "$SCRATCH/proxy.port"
     python3 "$MLPS_SOURCE_DIR/tests/integration/s3_flaky_proxy.py" "$S3RVER_PORT" "$1" \
         "$SCRATCH/proxy.port" "$SCRATCH/proxy.failed" "${2:-gets}" 2>"$SCRATCH/proxy.log" &
     S3_PROXY_PID=$!
-    local _
-    for _ in $(seq 1 100); do [[ -s "$SCRATCH/proxy.port" ]] && break; sleep 0.1; done
-    [[ -s "$SCRATCH/proxy.port" ]] || fail "the proxy listens" "a port" "$(cat "$SCRATCH/proxy.log")"
+    await_port_file "$SCRATCH/proxy.port" "$SCRATCH/proxy.log" "the proxy"
 }
 
 s3_proxy_stop() {

@@ -27,8 +27,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
 python3 "$MLPS_SOURCE_DIR/tests/integration/s3_tls_proxy.py" "$S3RVER_PORT" "$SCRATCH/cert.pem" \
     "$SCRATCH/key.pem" "$SCRATCH/tls.port" 2>"$SCRATCH/tls.log" &
 TLS_PID=$!
-for _ in $(seq 1 100); do [[ -s "$SCRATCH/tls.port" ]] && break; sleep 0.1; done
-[[ -s "$SCRATCH/tls.port" ]] || fail "the TLS front listens" "a port" "$(cat "$SCRATCH/tls.log")"
+await_port_file "$SCRATCH/tls.port" "$SCRATCH/tls.log" "the TLS front"
 export AWS_ENDPOINT_URL="https://127.0.0.1:$(cat "$SCRATCH/tls.port")"
 unset AWS_CA_BUNDLE MLPS_S3_INSECURE
 
