@@ -127,10 +127,6 @@ void mlps_io_req_account(mlps_io_req *req);
 int mlps_uring_engine_init(mlps_ioq *q, mlps_error *err);
 int mlps_sync_engine_init(mlps_ioq *q, mlps_error *err);
 
-/* How many paths the generic layer hands a backend's remove_many at once: S3's limit for one
- * DeleteObjects request. */
-#define MLPS_STORE_REMOVE_BATCH 1000u
-
 /* The largest transfer handed to the kernel at once; the kernel caps one call near 2 GiB and the
  * rest is resubmitted as a partial transfer. */
 #define MLPS_IO_MAX_CHUNK (1u << 30)

@@ -161,6 +161,9 @@ int mlps_store_remove(mlps_store *store, const char *path, mlps_error *err);
  * the rest of its batch) may be gone. */
 int mlps_store_remove_many(mlps_store *store, const char *const *paths, size_t count,
                            uint64_t *removed, mlps_error *err);
+/* How many paths mlps_store_remove_many hands a backend at once: S3's limit for one
+ * DeleteObjects request, so callers that gather removals gather this many. */
+#define MLPS_STORE_REMOVE_BATCH 1000u
 /* Creates a directory and its missing parents; an existing directory is fine. */
 int mlps_store_mkdirs(mlps_store *store, const char *path, mlps_error *err);
 

@@ -24,13 +24,10 @@
 #include "io/store.h"
 #include "kvcache/tier.h"
 
-/* One DeleteObjects request's worth. */
-#define MLPS_KV_REMOVE_BATCH 1000u
-
-/* Names waiting to be removed together. */
+/* Names waiting to be removed together (one DeleteObjects request's worth). */
 typedef struct removal_batch {
     mlps_store *store;
-    char *names[MLPS_KV_REMOVE_BATCH];
+    char *names[MLPS_STORE_REMOVE_BATCH];
     size_t count;
     uint64_t removed;
 } removal_batch;
@@ -204,7 +201,7 @@ static int batch_add(removal_batch *batch, const char *name, mlps_error *err)
         return mlps_fail(err, -ENOMEM, "storage tier: out of memory removing %s/%s",
                          mlps_store_uri(batch->store), name);
     batch->names[batch->count++] = copy;
-    return batch->count == MLPS_KV_REMOVE_BATCH ? batch_flush(batch, err) : 0;
+    return batch->count == MLPS_STORE_REMOVE_BATCH ? batch_flush(batch, err) : 0;
 }
 
 /* A removal that fails leaves objects behind: say so, since nothing else will. */
