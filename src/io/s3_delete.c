@@ -88,9 +88,11 @@ static const char *uri_of_key(const delete_failures *f, const char *key)
 static int on_delete_error(const char *key, const mlps_s3_error_body *why, void *arg)
 {
     delete_failures *f = arg;
+    if (strcmp(why->code, "NoSuchKey") == 0)
+        return 0; /* an absent key is no failure and counts as removed (store.h) */
     f->not_deleted++;
-    if (strcmp(why->code, "NoSuchKey") == 0 || f->first_code)
-        return 0; /* an absent key is no failure; the first real one is the one reported */
+    if (f->first_code)
+        return 0; /* the first real failure is the one reported */
     f->first_code = strcmp(why->code, "AccessDenied") == 0 ? -EACCES : -EIO;
     const char *uri = uri_of_key(f, key);
     if (uri)
@@ -126,10 +128,16 @@ int mlps_s3_remove_many(mlps_store *store, const mlps_path *paths, size_t count,
     mlps_s3_buffer doc = {0};
     size_t keys = 0;
     char md5[32];
-    if (delete_document(paths, count, &doc, &keys) < 0 || content_md5(&doc, md5) < 0) {
+    if (delete_document(paths, count, &doc, &keys) < 0) {
         mlps_s3_buffer_free(&doc);
         return mlps_fail(err, -ENOMEM, "remove %zu objects in %s: out of memory", count,
                          store->uri);
+    }
+    if (content_md5(&doc, md5) < 0) {
+        mlps_s3_buffer_free(&doc);
+        return mlps_fail(err, -ENOSYS, "remove %zu objects in %s: cannot compute the "
+                         "Content-MD5 DeleteObjects requires (MD5 unavailable in this OpenSSL, "
+                         "e.g. in FIPS mode?)", count, store->uri);
     }
     int rc = 0;
     if (keys > 0) {
