@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/secret.h"
+
 static const char *const forwarded_names[] = {
     "AWS_ENDPOINT_URL",     "AWS_ACCESS_KEY_ID",    "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",    "AWS_REGION",           "AWS_DEFAULT_REGION",
@@ -36,10 +38,9 @@ static mlps_launch_variable *find_forwarded(const mlps_launch_spec *spec, const 
 
 /* Adds name (with value, or NULL for the environment's), or replaces the value of an entry of
  * that name. */
-static int forward(mlps_launch_spec *spec, const char *name, size_t name_len, const char *value,
-                   mlps_error *err)
+static int forward(mlps_launch_spec *spec, const char *name, const char *value, mlps_error *err)
 {
-    char *own_name = strndup(name, name_len);
+    char *own_name = strdup(name);
     char *own_value = value ? strdup(value) : NULL;
     mlps_launch_variable *known = own_name ? find_forwarded(spec, own_name) : NULL;
     mlps_launch_variable *grown =
@@ -47,12 +48,12 @@ static int forward(mlps_launch_spec *spec, const char *name, size_t name_len, co
                            : realloc(spec->forward, (spec->forward_count + 1) * sizeof *grown);
     if (!own_name || (value && !own_value) || (!known && !grown)) {
         free(own_name);
-        free(own_value);
+        mlps_free_secret(own_value);
         return mlps_fail(err, -ENOMEM, "out of memory listing the settings forwarded to ranks");
     }
     if (known) {
         free(own_name);
-        free(known->value);
+        mlps_free_secret(known->value);
         known->value = own_value;
         return 0;
     }
@@ -68,15 +69,12 @@ static int forward_from_environment(mlps_launch_spec *spec, mlps_error *err)
         const char *equals = strchr(*entry, '=');
         if (!equals || equals[1] == '\0')
             continue; /* unset or empty: as if not there, as the settings are read */
-        size_t name_len = (size_t)(equals - *entry);
-        char name[256];
-        if (name_len >= sizeof name)
-            continue;
-        memcpy(name, *entry, name_len);
-        name[name_len] = '\0';
-        if (!mlps_launch_is_forwarded(name))
-            continue;
-        int rc = forward(spec, name, name_len, NULL, err);
+        char *name = strndup(*entry, (size_t)(equals - *entry));
+        if (!name)
+            return mlps_fail(err, -ENOMEM, "out of memory listing the settings forwarded to "
+                                           "ranks");
+        int rc = mlps_launch_is_forwarded(name) ? forward(spec, name, NULL, err) : 0;
+        free(name);
         if (rc)
             return rc;
     }
@@ -92,7 +90,7 @@ int mlps_launch_forward_settings(mlps_launch_spec *spec, char *const *file_names
         const char *set = getenv(name);
         if (!mlps_launch_is_forwarded(name) || (set && set[0]) || !file_values[i][0])
             continue;
-        rc = forward(spec, name, strlen(name), file_values[i], err);
+        rc = forward(spec, name, file_values[i], err);
     }
     return rc;
 }
@@ -101,7 +99,7 @@ void mlps_launch_forward_free(mlps_launch_spec *spec)
 {
     for (size_t i = 0; i < spec->forward_count; i++) {
         free(spec->forward[i].name);
-        free(spec->forward[i].value);
+        mlps_free_secret(spec->forward[i].value);
     }
     free(spec->forward);
     spec->forward = NULL;

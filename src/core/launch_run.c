@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/secret.h"
+
 /* The child that SIGINT/SIGTERM go to while we wait. A signal handler can reach nothing else,
  * so this one value lives at file scope; it is 0 whenever no launch is running. */
 static volatile sig_atomic_t forwarding_pid;
@@ -220,10 +222,14 @@ static int run_with_file_settings(const mlps_launch_spec *spec, char *const *arg
             status = mlps_fail(err, -ENOMEM, "out of memory preparing the launcher's environment");
         else
             status = mlps_argv_push(&extra, entry, err);
-        free(entry);
+        mlps_free_secret(entry);
     }
     int exit_status = status < 0 ? MLPS_EXIT_RUN_FAILED
                                  : mlps_launch_run_with(argv, extra.items, err);
+    for (size_t i = 0; i < extra.count; i++) {
+        mlps_free_secret(extra.items[i]); /* NAME=value entries of .env secrets */
+        extra.items[i] = NULL;
+    }
     mlps_argv_free(&extra);
     return exit_status;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/secret.h"
 #include "io/dotenv.h"
 
 static bool name_char(char c, bool first)
@@ -219,9 +220,7 @@ int mlps_dotenv_load(mlps_dotenv *out, mlps_error *err)
     int rc = read_whole_file(out->path, &text, err);
     if (rc == 0)
         rc = mlps_dotenv_parse(text, out->path, out, err);
-    if (text)
-        memset(text, 0, strlen(text));
-    free(text);
+    mlps_free_secret(text);
     if (rc)
         mlps_dotenv_free(out);
     return rc;
@@ -242,9 +241,7 @@ void mlps_dotenv_free(mlps_dotenv *env)
 {
     for (size_t i = 0; i < env->count; i++) {
         free(env->names[i]);
-        if (env->values[i])
-            memset(env->values[i], 0, strlen(env->values[i]));
-        free(env->values[i]);
+        mlps_free_secret(env->values[i]);
     }
     free(env->names);
     free(env->values);

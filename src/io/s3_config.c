@@ -20,12 +20,15 @@
  *                          time, carried out at submission) */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/secret.h"
 #include "io/s3_internal.h"
 
 static const char *env_or(const mlps_dotenv *env, const char *name, const char *fallback)
@@ -86,20 +89,13 @@ static int load_credentials(mlps_s3_config *config, const mlps_dotenv *env, mlps
     const char *token = env_or(env, "AWS_SESSION_TOKEN", NULL);
     if (asprintf(&config->credentials, "%s:%s", key, secret) < 0)
         config->credentials = NULL;
-    if (token && token[0] &&
-        asprintf(&config->session_token_header, "x-amz-security-token: %s", token) < 0)
+    if (token && asprintf(&config->session_token_header, "x-amz-security-token: %s", token) < 0)
         config->session_token_header = NULL;
-    if (!config->credentials || (token && token[0] && !config->session_token_header))
+    if (!config->credentials || (token && !config->session_token_header))
         return mlps_fail(err, -ENOMEM, "s3: out of memory reading the credentials");
     return 0;
 }
 
-static void wipe(char *secret)
-{
-    if (secret)
-        memset(secret, 0, strlen(secret));
-    free(secret);
-}
 
 /* An option's value when set (checked against min..max), else the variable's. */
 static int option_or_variable(unsigned option, const char *key, const mlps_dotenv *env,
@@ -179,11 +175,15 @@ static int load_limits(mlps_s3_config *config, const mlps_store_options *opts,
     return rc;
 }
 
-/* MLPS_S3_INSECURE is for test endpoints; a run using it says so. */
+/* MLPS_S3_INSECURE is for test endpoints; a run using it says so, once per process however many
+ * stores it opens. */
 static void warn_if_unchecked(const mlps_s3_config *config)
 {
+    static atomic_bool warned;
     for (size_t i = 0; config->insecure && i < config->endpoint_count; i++)
         if (strncmp(config->endpoints[i], "https://", 8) == 0) {
+            if (atomic_exchange(&warned, true))
+                return;
             mlps_warn("MLPS_S3_INSECURE=1: the TLS certificates of %s are not checked",
                       config->endpoints[i]);
             return;
@@ -243,8 +243,8 @@ void mlps_s3_config_free(mlps_s3_config *config)
         free(config->endpoints[i]);
     free(config->endpoints);
     free(config->region);
-    wipe(config->credentials);
-    wipe(config->session_token_header);
+    mlps_free_secret(config->credentials);
+    mlps_free_secret(config->session_token_header);
     free(config->sigv4);
     free(config->ca_bundle);
     memset(config, 0, sizeof *config);
