@@ -187,9 +187,15 @@ int mlps_hosts_parse(mlps_host_list *out, char *const *tokens, size_t token_coun
 
 /* ---- the launcher prefix ---- */
 
+/* --mpi-bin as given: mpirun (OpenMPI's, the default) or mpiexec (MPICH's Hydra). */
+static const char *launcher_kind(const mlps_launch_spec *spec)
+{
+    return spec->mpi_bin ? spec->mpi_bin : "mpirun";
+}
+
 int mlps_launch_program(const mlps_launch_spec *spec, const char **program, mlps_error *err)
 {
-    const char *kind = spec->mpi_bin ? spec->mpi_bin : "mpirun";
+    const char *kind = launcher_kind(spec);
     const char *variable;
     if (strcmp(kind, "mpirun") == 0)
         variable = "MPI_RUN_BIN";
@@ -403,7 +409,7 @@ static int push_forwarded(const mlps_launch_spec *spec, mlps_argv *out, mlps_err
 {
     if (spec->forward_count == 0)
         return 0;
-    bool hydra = spec->mpi_bin && strcmp(spec->mpi_bin, "mpiexec") == 0;
+    bool hydra = strcmp(launcher_kind(spec), "mpiexec") == 0;
     if (!hydra) {
         int status = 0;
         for (size_t i = 0; status == 0 && i < spec->forward_count; i++) {
