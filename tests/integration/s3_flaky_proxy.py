@@ -4,7 +4,7 @@ every Nth UploadPart) with 503 SlowDown itself and passes everything else throug
 Host header too, so signatures still match). With WHAT "sigv4" it injects no fault but checks
 every request's AWS Signature V4 against s3rver's secret (s3_sigv4.py; s3rver itself does not)
 and answers a wrong one with 403 SignatureDoesNotMatch, as S3 does; it logs every request's
-method, Host and path to standard error.
+method, Host and path to standard error, and whether it carries a signed session token.
 It writes how many answers it failed to a file, so a test can compare that with the retries a
 run reports.
 
@@ -38,6 +38,17 @@ def count_failure():
         failed += 1
         with open(COUNT_FILE, "w") as f:
             f.write(f"{failed}\n")
+
+
+def token_note(headers):
+    """' security-token signed' when the request carries x-amz-security-token among its signed
+    headers (its value is never logged), ' security-token unsigned' when it carries it outside
+    them, else nothing."""
+    if not headers.get("x-amz-security-token"):
+        return ""
+    signed = headers.get("Authorization", "").partition("SignedHeaders=")[2].split(",")[0]
+    return " security-token " + ("signed" if "x-amz-security-token" in signed.split(";")
+                                 else "unsigned")
 
 
 def is_target(method, path, headers):
@@ -78,7 +89,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         if WHAT == "sigv4":
-            self.log_error("request %s %s %s", self.command, self.headers.get("Host"), self.path)
+            self.log_error("request %s %s %s%s", self.command, self.headers.get("Host"), self.path,
+                           token_note(self.headers))
             problem = signature_problem(self.command, self.path, self.headers, S3RVER_SECRET)
             if problem:
                 count_failure()

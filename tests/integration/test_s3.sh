@@ -45,6 +45,18 @@ expect_stderr_contains "(HTTP 403)"
 expect_stderr_lacks "wrong-never-printed"
 expect_eq "$(grep -c '^refused PUT ' "$SCRATCH/proxy.log")" 1 "PUTs refused (the first, not retried)"
 
+case_begin "temporary credentials: AWS_SESSION_TOKEN travels as a signed x-amz-security-token"
+AWS_ENDPOINT_URL="$SIGNED_ENDPOINT" AWS_SESSION_TOKEN=never-printed-token expect_exit 0 \
+    mlps storage roundtrip -u "s3://$BUCKET/token" --file-size 1M -rd "$SCRATCH/results-token"
+expect_stdout_contains "identical to what was written"
+grep -q "^request PUT [^ ]* /$BUCKET/token/roundtrip_[^ ]* security-token signed$" \
+    "$SCRATCH/proxy.log" ||
+    fail "the PUT carries the token, signed" "request PUT ... security-token signed" \
+        "$(grep '^request PUT' "$SCRATCH/proxy.log" | tail -2)"
+expect_eq "$(grep -c '^refused .* /'"$BUCKET"'/token/' "$SCRATCH/proxy.log" || true)" 0 \
+    "token requests whose signature did not verify"
+expect_eq "$(grep -c 'never-printed-token' "$SCRATCH/proxy.log" || true)" 0 "token in the proxy log"
+
 case_begin "virtual-host addressing: the bucket in the host name, signed as such"
 PROXY_PORT=$(cat "$SCRATCH/proxy.port")
 AWS_ENDPOINT_URL="http://s3.localhost:$PROXY_PORT" MLPS_S3_ADDRESSING=virtual expect_exit 0 \
