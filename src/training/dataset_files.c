@@ -1,7 +1,9 @@
 /* Listing a split's data files in DLIO's order; see dataset_files.h. */
 #include "training/dataset_files.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,48 +74,33 @@ static const char *basename_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* strcmp compares as unsigned char, which orders UTF-8 as Python orders code points. */
-static int compare_full_paths(const char *left, const char *right) { return strcmp(left, right); }
-
-static int compare_basenames_then_paths(const char *left, const char *right)
-{
-    int order = strcmp(basename_of(left), basename_of(right));
-    return order ? order : strcmp(left, right);
-}
+/* Both orders compare the path that starts each element: an element of a path array, or a
+ * listed_file, whose first member it is (a pointer to a struct points at its first member).
+ * strcmp compares as unsigned char, which orders UTF-8 as Python orders code points. */
+static_assert(offsetof(listed_file, path) == 0, "a listed_file starts with its path");
 
 static int by_full_path(const void *a, const void *b)
 {
-    return compare_full_paths(*(char *const *)a, *(char *const *)b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int by_basename_then_path(const void *a, const void *b)
 {
-    return compare_basenames_then_paths(*(char *const *)a, *(char *const *)b);
+    const char *left = *(char *const *)a, *right = *(char *const *)b;
+    int order = strcmp(basename_of(left), basename_of(right));
+    return order ? order : strcmp(left, right);
+}
+
+/* Sorts count elements of element_size bytes, each starting with its path. */
+static void sort_paths(void *elements, size_t count, size_t element_size, bool by_basename)
+{
+    if (count > 1)
+        qsort(elements, count, element_size, by_basename ? by_basename_then_path : by_full_path);
 }
 
 void mlps_dataset_files_sort(char **paths, size_t count, bool by_basename)
 {
-    if (count > 1)
-        qsort(paths, count, sizeof *paths, by_basename ? by_basename_then_path : by_full_path);
-}
-
-static int listed_by_full_path(const void *a, const void *b)
-{
-    return compare_full_paths(((const listed_file *)a)->path, ((const listed_file *)b)->path);
-}
-
-static int listed_by_basename_then_path(const void *a, const void *b)
-{
-    return compare_basenames_then_paths(((const listed_file *)a)->path,
-                                        ((const listed_file *)b)->path);
-}
-
-/* The same order as mlps_dataset_files_sort, sizes moving with their paths. */
-static void sort_listed(listed_file *files, size_t count, bool by_basename)
-{
-    if (count > 1)
-        qsort(files, count, sizeof *files,
-              by_basename ? listed_by_basename_then_path : listed_by_full_path);
+    sort_paths(paths, count, sizeof *paths, by_basename);
 }
 
 /* --- listing --- */
@@ -199,7 +186,7 @@ int mlps_dataset_files_list(mlps_store *store, mlps_split split, const char *ext
     int rc = collect_files(store, mlps_split_directory(split), extension, &files, &subfolders,
                            err);
     if (!rc) {
-        sort_listed(files.items, files.count, subfolders.count > 0);
+        sort_paths(files.items, files.count, sizeof *files.items, subfolders.count > 0);
         uint64_t keep = files.count < wanted ? files.count : wanted;
         out->available = files.count;
         out->subfolders = subfolders.count;
