@@ -1,7 +1,8 @@
 /* Tests of how a training run finds its data files (DLIO's startup listing): the format's
  * filter, the byte order of the sort (by full path, or by basename across subfolders), the
- * first num_files_train kept with their listed sizes, and listings of real folders through a
- * file:// store. */
+ * first num_files_train kept with their listed sizes, listings of real folders through a
+ * file:// store, and rank 0's list shared with every rank, sizes included (run as one process,
+ * and under mpirun by tests/integration/test_metrics_mpi.sh). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,10 @@
 #include <cmocka.h>
 
 #include "io_test_util.h"
+#include "mpi_sanitizer.h"
 #include "training/dataset_files.h"
+
+static mlps_comm job;
 
 /* --- the filter --- */
 
@@ -80,6 +84,16 @@ typedef io_test_store fixture;
 static int setup(void **state) { return io_test_store_setup(state, "dataset-files"); }
 static int teardown(void **state) { return io_test_store_teardown(state); }
 
+/* A size of its own for each path (paths of one length differ too), to follow a file's size
+ * through the sort: the path's length plus the sum of its bytes modulo 97. */
+static size_t size_for(const char *relative)
+{
+    size_t sum = 0;
+    for (const unsigned char *c = (const unsigned char *)relative; *c; c++)
+        sum += *c;
+    return strlen(relative) + sum % 97;
+}
+
 static void make_file(const fixture *f, const char *relative)
 {
     char path[1400];
@@ -92,7 +106,8 @@ static void make_file(const fixture *f, const char *relative)
     }
     FILE *file = fopen(path, "w");
     assert_non_null(file);
-    fputs(relative, file); /* its size is its path's length, to follow it through the sort */
+    for (size_t i = 0; i < size_for(relative); i++)
+        fputc('x', file);
     fclose(file);
 }
 
@@ -125,7 +140,7 @@ static void a_flat_folder_keeps_the_first_files_by_full_path(void **state)
     assert_string_equal(files.paths[1], "train/img_10_of_16.npz");
     assert_string_equal(files.paths[2], "train/img_1_of_16.npz");
     for (uint64_t i = 0; i < files.count; i++)
-        assert_int_equal(files.sizes[i], strlen(files.paths[i])); /* as listed */
+        assert_int_equal(files.sizes[i], size_for(files.paths[i])); /* as listed */
     mlps_dataset_files_free(&files);
 
     list_train(f, "npz", 9, &files); /* fewer than wanted: all of them, the caller reports it */
@@ -158,7 +173,7 @@ static void subfolders_are_merged_and_sorted_by_basename(void **state)
     assert_string_equal(files.paths[2], "train/2/img_2_of_6.npz");
     assert_string_equal(files.paths[3], "train/0/img_3_of_6.npz");
     for (uint64_t i = 0; i < files.count; i++)
-        assert_int_equal(files.sizes[i], strlen(files.paths[i]));
+        assert_int_equal(files.sizes[i], size_for(files.paths[i]));
     mlps_dataset_files_free(&files);
 }
 
@@ -184,12 +199,44 @@ static void a_solo_share_keeps_the_list(void **state)
     assert_int_equal(mlps_dataset_files_share(&solo, &files, &err), 0);
     assert_int_equal(files.count, 1);
     assert_string_equal(files.paths[0], "train/a.npz");
-    assert_int_equal(files.sizes[0], strlen("train/a.npz"));
+    assert_int_equal(files.sizes[0], size_for("train/a.npz"));
     mlps_dataset_files_free(&files);
 }
 
-int main(void)
+/* Rank 0 lists; every other rank starts with nothing and receives the paths, their sizes and
+ * the counts. */
+static void every_rank_receives_rank_0s_list_with_its_sizes(void **state)
 {
+    fixture *f = *state;
+    const char *made[] = {"train/1/img_1_of_4.npz", "train/0/img_0_of_4.npz",
+                          "train/1/img_3_of_4.npz", "train/0/img_2_of_4.npz"};
+    mlps_dataset_files files = {0};
+    if (job.rank == 0) {
+        for (size_t i = 0; i < 4; i++)
+            make_file(f, made[i]);
+        list_train(f, "npz", 3, &files);
+    }
+    mlps_error err = {0};
+    assert_int_equal(mlps_dataset_files_share(&job, &files, &err), 0);
+    assert_int_equal(files.count, 3);
+    assert_int_equal(files.available, 4);
+    assert_int_equal(files.subfolders, 2);
+    const char *expected[] = {"train/0/img_0_of_4.npz", "train/1/img_1_of_4.npz",
+                              "train/0/img_2_of_4.npz"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(files.paths[i], expected[i]);
+        assert_int_equal(files.sizes[i], size_for(expected[i]));
+    }
+    mlps_dataset_files_free(&files);
+}
+
+int main(int argc, char **argv)
+{
+    mlps_error err = {0};
+    if (mlps_comm_init(&job, &argc, &argv, &err) != 0) {
+        fprintf(stderr, "MPI start failed: %s\n", err.message);
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flat_entries_need_only_end_in_the_format_name),
         cmocka_unit_test(subfolder_entries_match_the_glob_star_dot_format),
@@ -202,6 +249,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_missing_folder_holds_no_file, setup, teardown),
         cmocka_unit_test_setup_teardown(a_solo_share_keeps_the_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_rank_receives_rank_0s_list_with_its_sizes, setup,
+                                        teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    mlps_comm_finalize(&job, &err);
+    return failed;
 }
