@@ -63,6 +63,8 @@ int mlps_evaluator_open(mlps_evaluator *ev, const mlps_comm *comm, const mlps_wo
         say_what_evaluations_read(ev);
     if (!rc) {
         mlps_loader_config config = mlps_split_reader_config(w, &ev->plan, queue_depth);
+        if (comm->rank == 0)
+            mlps_split_reader_say_memory("valid/", &config, mlps_store_alignment(store));
         rc = mlps_split_reader_open(&ev->reader, store, format, params, &config, &ev->files,
                                     &ev->plan, (uint32_t)comm->rank, err);
     }
@@ -128,11 +130,7 @@ void mlps_evaluator_add_stats(mlps_evaluator *ev, mlps_loader_stats *stats)
         return;
     mlps_loader_stats own;
     mlps_loader_stats_merged(ev->reader.loader, &own);
-    stats->bytes_read += own.bytes_read;
-    stats->sample_bytes += own.sample_bytes;
-    stats->samples += own.samples;
-    stats->requests += own.requests;
-    mlps_hist_merge(&stats->read_latency_ns, &own.read_latency_ns);
+    mlps_loader_stats_add(stats, &own);
 }
 
 void mlps_evaluator_close(mlps_evaluator *ev)

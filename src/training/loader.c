@@ -536,16 +536,19 @@ void mlps_loader_end_epoch(mlps_loader *loader)
     pthread_mutex_unlock(&loader->lock);
 }
 
+void mlps_loader_stats_add(mlps_loader_stats *into, const mlps_loader_stats *more)
+{
+    into->bytes_read += more->bytes_read;
+    into->sample_bytes += more->sample_bytes;
+    into->samples += more->samples;
+    into->requests += more->requests;
+    mlps_hist_merge(&into->read_latency_ns, &more->read_latency_ns);
+}
+
 void mlps_loader_stats_merged(mlps_loader *loader, mlps_loader_stats *out)
 {
     memset(out, 0, sizeof *out);
     mlps_hist_init(&out->read_latency_ns);
-    for (unsigned i = 0; i < loader->config.read_threads; i++) {
-        const mlps_loader_stats *s = &loader->readers[i].stats;
-        out->bytes_read += s->bytes_read;
-        out->sample_bytes += s->sample_bytes;
-        out->samples += s->samples;
-        out->requests += s->requests;
-        mlps_hist_merge(&out->read_latency_ns, &s->read_latency_ns);
-    }
+    for (unsigned i = 0; i < loader->config.read_threads; i++)
+        mlps_loader_stats_add(out, &loader->readers[i].stats);
 }

@@ -65,6 +65,8 @@ void mlps_loader_end_epoch(mlps_loader *loader);
 
 /* The threads' counters, merged (call between epochs or after the last). */
 void mlps_loader_stats_merged(mlps_loader *loader, mlps_loader_stats *out);
+/* Adds more's counters and latencies to into's. */
+void mlps_loader_stats_add(mlps_loader_stats *into, const mlps_loader_stats *more);
 /* Bytes of memory the loader's buffers take. */
 uint64_t mlps_loader_buffer_bytes(const mlps_loader_config *config, size_t alignment);
 

@@ -37,7 +37,6 @@ typedef struct trainer {
     mlps_dataset_files train_files; /* the files read, in DLIO's order (dataset_files.h) */
     mlps_store *store;
     mlps_split_reader reader; /* train/ */
-    mlps_loader *loader;      /* reader.loader */
     mlps_evaluator evaluator; /* valid/, with workflow.evaluation */
     mlps_rng compute_rng;
     mlps_training_result *result;
@@ -227,17 +226,11 @@ static int start_loader(trainer *t, const mlps_training_options *options, mlps_e
     unsigned queue_depth = options ? options->queue_depth : 0;
     mlps_loader_config config = mlps_split_reader_config(t->workload, &t->result->plan,
                                                          queue_depth);
-    if (t->comm->rank == 0) {
-        char bytes[32];
-        mlps_format_bytes(mlps_loader_buffer_bytes(&config, mlps_store_alignment(t->store)), bytes,
-                          sizeof bytes);
-        mlps_info("each rank reads with %u threads x %u requests of %zu bytes: %s of buffers",
-                  config.read_threads, config.queue_depth, config.transfer_size, bytes);
-    }
+    if (t->comm->rank == 0)
+        mlps_split_reader_say_memory("train/", &config, mlps_store_alignment(t->store));
     int rc = mlps_split_reader_open(&t->reader, t->store, t->format, &t->params, &config,
                                     &t->train_files, &t->result->plan, (uint32_t)t->comm->rank,
                                     err);
-    t->loader = t->reader.loader;
     return rc;
 }
 
@@ -271,7 +264,7 @@ static void live_detail(void *ctx, char *out, size_t size)
 static int one_step(trainer *t, mlps_block_record *block, mlps_error *err)
 {
     mlps_step_times step;
-    int rc = mlps_step_run(t->loader, &t->workload->train.computation_time, &t->compute_rng,
+    int rc = mlps_step_run(t->reader.loader, &t->workload->train.computation_time, &t->compute_rng,
                            &step, err);
     if (rc)
         return mlps_comm_agree(t->comm, rc, err);
@@ -339,7 +332,7 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
     drop_host_cache(t);
     int rc = mlps_comm_barrier(t->comm, err);
     if (!rc)
-        rc = mlps_loader_start_epoch(t->loader, epoch, err);
+        rc = mlps_loader_start_epoch(t->reader.loader, epoch, err);
     mlps_epoch_record_init(record, epoch, mlps_wall_ns());
     mlps_block_record *block = NULL;
     t->block_start_ns = mlps_monotonic_ns();
@@ -365,7 +358,7 @@ static int run_epoch(trainer *t, uint64_t epoch, mlps_epoch_record *record, mlps
     }
     if (block)
         mlps_block_record_end(block, mlps_monotonic_ns(), mlps_wall_ns());
-    mlps_loader_end_epoch(t->loader);
+    mlps_loader_end_epoch(t->reader.loader);
     if (!rc) {
         mlps_progress_finish(&t->progress);
         rc = mlps_comm_barrier(t->comm, err);
@@ -418,7 +411,7 @@ static int reduce_results(trainer *t, mlps_error *err)
                                              t->checkpoints.enabled,
                                              mlps_train_ckpt_bytes(&t->checkpoint_writer),
                                              &result->metrics.checkpoints, err);
-    mlps_loader_stats_merged(t->loader, &result->rank_io);
+    mlps_loader_stats_merged(t->reader.loader, &result->rank_io);
     mlps_evaluator_add_stats(&t->evaluator, &result->rank_io);
     result->io = result->rank_io;
     uint64_t counts[5] = {result->io.bytes_read, result->io.sample_bytes, result->io.samples,

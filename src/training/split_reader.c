@@ -5,6 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "core/log.h"
+#include "core/units.h"
+
 static int name_listed_file(void *ctx, uint64_t file, char *out, size_t size,
                             uint64_t *file_size, mlps_error *err)
 {
@@ -74,4 +77,13 @@ void mlps_split_reader_close(mlps_split_reader *reader)
     mlps_loader_destroy(reader->loader);
     mlps_layout_cache_destroy(reader->layouts);
     *reader = (mlps_split_reader){0};
+}
+
+void mlps_split_reader_say_memory(const char *split, const mlps_loader_config *config,
+                                  size_t alignment)
+{
+    char bytes[32];
+    mlps_format_bytes(mlps_loader_buffer_bytes(config, alignment), bytes, sizeof bytes);
+    mlps_info("%s: each rank reads with %u threads x %u requests of %zu bytes: %s of buffers",
+              split, config->read_threads, config->queue_depth, config->transfer_size, bytes);
 }

@@ -30,5 +30,9 @@ int mlps_split_reader_open(mlps_split_reader *reader, mlps_store *store,
                            const mlps_loader_config *config, const mlps_dataset_files *files,
                            const mlps_plan *plan, uint32_t rank, mlps_error *err);
 void mlps_split_reader_close(mlps_split_reader *reader);
+/* Logs the reading threads and buffer memory each rank gives to reading `split` (train/,
+ * valid/) with config on a store of that alignment: rank 0 says it once per split. */
+void mlps_split_reader_say_memory(const char *split, const mlps_loader_config *config,
+                                  size_t alignment);
 
 #endif
