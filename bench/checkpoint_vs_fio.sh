@@ -13,25 +13,27 @@
 #   O_DIRECT        mlps on direct:// against fio --direct=1: both without a page cache;
 #   plain buffered  mlps with checkpoint.write_behind_mib=0 against the same plain fio: like
 #                   for like (PLAIN=0 leaves it out).
-# Prints both rates in GiB/s and the ratio (target >= 0.95) for save and for load, medians of
-# REPS runs, and the pairwise ratios. Each measurement starts from the same state — both tools'
-# earlier files deleted, sync, the page cache dropped when permitted, a SETTLE-second pause — and
-# the two tools take turns going first: on a virtual disk, writing right after another run's data
-# was deleted (and discarded) or written can be much slower, and that must not count against one
+# Loads are compared twice: on the same files (fio's jobs read the checkpoint mlps has just
+# written, each job one rank's files in mlps's order, so layout and whatever the storage still
+# holds of fresh writes are the same for both), and each tool on its own files (what fio reads
+# right after writing its one file per job).
+# Prints both rates in GiB/s and the ratio (target >= 0.95), medians of REPS runs, and the
+# pairwise ratios. Each measurement starts from the same state — both tools' earlier files
+# deleted, sync, the page cache dropped when permitted, a SETTLE-second pause — and the two
+# tools take turns going first: on a virtual disk, writing right after another run's data was
+# deleted (and discarded) or written can be much slower, and that must not count against one
 # side.
 #
 # Then whether data generation keeps ahead (one core's fill rate, from the fill_bench driver of
-# the same build, against one rank's save rate), and the memory bound: peak RSS of a one-process run (/usr/bin/time %M) for a checkpoint of
-# RSS_SMALL_GIB and one of RSS_LARGE_GIB, save only and save + load. Streams are bounded (4 x 32
-# MiB write buffers, 4 x 128 MiB read pieces), so the two sizes should be within one write buffer
-# of each other (a buffer is touched only once the disk lags far enough behind to need it); save
-# only should stay within 256 MiB, save + load within the 512 MiB of read pieces plus 64 MiB.
-# Below about 1 GiB the optimizer file is under 4 read pieces, so fewer are ever touched: keep
-# RSS_SMALL_GIB at 1 or more to compare like with like.
+# the same build, against one rank's save rate), and the memory bound: peak RSS of a one-process
+# run (/usr/bin/time %M) for a checkpoint of RSS_SMALL_GIB and one of RSS_LARGE_GIB, save only
+# and save + load. Streams are bounded (4 x 32 MiB write buffers, then one 128 MiB read buffer on
+# file://), so the two sizes should be within one write buffer of each other (a buffer is
+# touched only once the disk lags far enough behind to need it) and both within 256 MiB.
 #
 #   bench/checkpoint_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
 #   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) PLAIN (1) RSS_SMALL_GIB (1)
-#        RSS_LARGE_GIB (4)
+#        RSS_LARGE_GIB (16)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -41,7 +43,7 @@ PROCS=${PROCS:-2}
 REPS=${REPS:-3}
 SETTLE=${SETTLE:-2}
 RSS_SMALL_GIB=${RSS_SMALL_GIB:-1}
-RSS_LARGE_GIB=${RSS_LARGE_GIB:-4}
+RSS_LARGE_GIB=${RSS_LARGE_GIB:-16}
 MLPS="$BUILD/mlps"
 
 die() { echo "checkpoint_vs_fio: $*" >&2; exit 1; }
@@ -124,15 +126,50 @@ print("%.3f" % json.load(open(sys.argv[1]))["metric"][sys.argv[2] + "_checkpoint
         "$(ls -td "$RESULTS"/checkpointing/llama3-8b/*/ | head -1)summary.json" "$key"
 }
 
-# mlps_rates FOLDER-PREFIX [-p VALUES...]: "save_GiB/s load_GiB/s": a write-only run, then, after
-# the page cache is dropped, a read-only run (the rules' procedure for checkpoints that fit in
-# memory), in ${FOLDER-PREFIX}$DATA/ck (prefix "" or direct://).
+# mlps_rates FIRST FOLDER-PREFIX FIO-OPTIONS [-p VALUES...]: "save load fio_load" in GiB/s: a
+# write-only run, then, after the page cache is dropped, a read-only run (the rules' procedure for
+# checkpoints that fit in memory) in ${FOLDER-PREFIX}$DATA/ck, and fio reading the same files
+# with FIO-OPTIONS (space-separated), FIRST (mlps or fio) reading first.
 mlps_rates() {
-    local save
+    local first=$1 prefix=$2 options=$3 save load fio_load
+    shift 3
     settle
-    save=$(mlps_rate 1 0 "$@")
+    save=$(mlps_rate 1 0 "$prefix" "$@")
     quiesce
-    echo "$save $(mlps_rate 0 1 "$@")"
+    # shellcheck disable=SC2086
+    if [[ $first == mlps ]]; then
+        load=$(mlps_rate 0 1 "$prefix" "$@")
+        quiesce
+        fio_load=$(fio_read_checkpoint $options)
+    else
+        fio_load=$(fio_read_checkpoint $options)
+        quiesce
+        load=$(mlps_rate 0 1 "$prefix" "$@")
+    fi
+    echo "$save $load $fio_load"
+}
+
+# fio_json_rate RW: GiB/s from fio's JSON report (after the job lines fio prints first when it
+# runs more than one job section).
+fio_json_rate() {
+    /usr/bin/python3 -c 'import json, sys
+text = sys.stdin.read()
+j = json.loads(text[text.index("{"):])["jobs"][0]
+print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$1"
+}
+
+# fio_read_checkpoint [OPTIONS...]: GiB/s of fio reading the checkpoint in $DATA/ck as mlps does:
+# one job per rank, through that rank's files in write order, 128 MiB blocks, 4 in flight.
+fio_read_checkpoint() {
+    local step="$DATA/ck/llama3-8b/global_epoch1_step1" jobs=() r files
+    for ((r = 0; r < PROCS; r++)); do
+        files=("$step/zero_pp_rank_${r}_mp_rank_"*_model_states.pt
+            "$step/zero_pp_rank_${r}_mp_rank_"*_optim_states.pt)
+        jobs+=(--name="rank$r" --filename="$(IFS=:; echo "${files[*]}")")
+    done
+    fio --ioengine=io_uring --rw=read --bs=128M --iodepth=4 --invalidate=1 \
+        --file_service_type=sequential "$@" "${jobs[@]}" --group_reporting --output-format=json |
+        fio_json_rate read
 }
 
 # fio_rate RW BLOCK [OPTIONS...]: GiB/s of PROCS jobs over one file of RANK_BYTES each.
@@ -142,10 +179,7 @@ fio_rate() {
     [[ $rw == write ]] && extra=(--end_fsync=1 --fallocate=none)
     fio --name=checkpoint --directory="$DATA/fio" --ioengine=io_uring --rw="$rw" --bs="$block" \
         --iodepth=4 --numjobs="$PROCS" --size="$RANK_BYTES" --invalidate=1 "${extra[@]}" "$@" \
-        --group_reporting --output-format=json |
-        /usr/bin/python3 -c 'import json, sys
-j = json.load(sys.stdin)["jobs"][0]
-print("%.3f" % (j[sys.argv[1]]["bw_bytes"] / 2**30))' "$rw"
+        --group_reporting --output-format=json | fio_json_rate "$rw"
 }
 
 # fio_rates [OPTIONS...]: "save_GiB/s load_GiB/s", as mlps_rates.
@@ -163,20 +197,21 @@ PAIRS=("buffered|||" "O_DIRECT|direct://||--direct=1")
 # mlps with plain buffered writes (no write-behind) against the same fio: like for like.
 [[ ${PLAIN:-1} == 1 ]] && PAIRS+=("plain buffered||checkpoint.write_behind_mib=0|")
 
-declare -A saves loads fio_saves fio_loads
+declare -A saves loads fio_saves fio_loads fio_same_loads
 # measure_pair INDEX FIRST: one run of each side of pair INDEX, FIRST (mlps or fio) going first.
 measure_pair() {
-    local label prefix values options s l fs fl
+    local label prefix values options s l fs fl fsl
     IFS='|' read -r label prefix values options <<<"${PAIRS[$1]}"
     # shellcheck disable=SC2086
     if [[ $2 == mlps ]]; then
-        read -r s l < <(mlps_rates "$prefix" $values)
+        read -r s l fsl < <(mlps_rates "$2" "$prefix" "$options" $values)
         read -r fs fl < <(fio_rates $options)
     else
         read -r fs fl < <(fio_rates $options)
-        read -r s l < <(mlps_rates "$prefix" $values)
+        read -r s l fsl < <(mlps_rates "$2" "$prefix" "$options" $values)
     fi
     saves[$1]+="$s " loads[$1]+="$l " fio_saves[$1]+="$fs " fio_loads[$1]+="$fl "
+    fio_same_loads[$1]+="$fsl "
 }
 
 for ((r = 0; r < REPS; r++)); do
@@ -205,7 +240,8 @@ echo "checkpoint of $PROCS ranks x $size (llama3-8b, $LAYERS layers, hidden 512)
 for ((p = 0; p < ${#PAIRS[@]}; p++)); do
     IFS='|' read -r label _ <<<"${PAIRS[$p]}"
     report "  $label save (32 MiB writes, fsync)" "${saves[$p]}" "${fio_saves[$p]}"
-    report "  $label load (128 MiB reads)" "${loads[$p]}" "${fio_loads[$p]}"
+    report "  $label load, the same files (128 MiB reads)" "${loads[$p]}" "${fio_same_loads[$p]}"
+    report "  $label load, each its own files" "${loads[$p]}" "${fio_loads[$p]}"
 done
 
 # The generator must not be the limit: one core's fill rate (fill_bench, the same generator)
@@ -248,4 +284,4 @@ rss_line() { # what reads bound_mib
 }
 echo "peak RSS of one rank (-np 1):"
 rss_line "save only" 0 256
-rss_line "save + load" 1 576
+rss_line "save + load" 1 256

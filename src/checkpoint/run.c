@@ -216,7 +216,7 @@ static int save_checkpoints(checkpointer *c, mlps_checkpoint_phase *phase, mlps_
     return 0;
 }
 
-/* The write buffers live for the phase only, so that the read pieces never sit beside them. */
+/* The write buffers live for the phase only, so that the read buffers never sit beside them. */
 static int save_phase(checkpointer *c, mlps_error *err)
 {
     mlps_checkpoint_phase *phase = &c->result->save;
@@ -319,7 +319,7 @@ static void state_memory(const checkpointer *c)
         return;
     char write[32], read[32], size[32];
     mlps_format_bytes(mlps_stream_write_memory(c->streams), write, sizeof write);
-    mlps_format_bytes(mlps_stream_read_memory(c->streams), read, sizeof read);
+    mlps_format_bytes(mlps_stream_read_memory(c->streams, c->store), read, sizeof read);
     mlps_format_bytes(c->result->totals.bytes, size, sizeof size);
     char parts[96] = "";
     uint64_t per_object = mlps_store_s3_part_buffer_bytes(c->store);

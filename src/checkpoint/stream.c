@@ -1,7 +1,7 @@
 /* Checkpoint file streams; see stream.h. Writes go through the sequential writer over the
  * writer's pool, kept from one file to the next (a chunk is generated into a free buffer while
  * earlier ones are in flight); reads keep `read_depth` piece-sized requests in flight through
- * one queue, kept with its pieces from one file to the next. */
+ * one queue, kept with its buffers from one file to the next. */
 #include "checkpoint/stream.h"
 
 #include <errno.h>
@@ -41,9 +41,19 @@ uint64_t mlps_stream_write_memory(const mlps_stream_options *options)
     return (uint64_t)write_chunk(options) * write_depth(options);
 }
 
-uint64_t mlps_stream_read_memory(const mlps_stream_options *options)
+/* Read bytes are discarded, as the reference's reader discards them. Where the CPU moves them (the
+ * page cache's copy on file://, the queue's own thread on s3://) one piece-sized sink takes every
+ * read in flight. Where a device writes them by DMA (direct://: the stores that want aligned
+ * buffers) each read in flight has a buffer of its own: a file system that verifies checksums in
+ * the buffer once the transfer is done must find there what it read. */
+static unsigned read_buffers(const mlps_stream_options *o, const mlps_store *store)
 {
-    return (uint64_t)read_piece(options) * read_depth(options);
+    return mlps_store_alignment(store) > 1 ? read_depth(o) : 1;
+}
+
+uint64_t mlps_stream_read_memory(const mlps_stream_options *options, const mlps_store *store)
+{
+    return (uint64_t)read_piece(options) * read_buffers(options, store);
 }
 
 /* Every file gets its own data: the stream is a hash of its path (FNV-1a). */
@@ -202,7 +212,7 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
     return rc;
 }
 
-/* What a rank keeps from one file to the next: the queue and the read pieces, so their memory is
+/* What a rank keeps from one file to the next: the queue and the read buffers, so their memory is
  * allocated and first touched once per run rather than once per file. */
 struct mlps_stream_reader {
     mlps_store *store;
@@ -210,6 +220,7 @@ struct mlps_stream_reader {
     mlps_bufpool *pool;
     mlps_io_req *requests;
     unsigned depth;
+    unsigned buffers; /* 1: every request reads into the same sink (see read_buffers) */
     size_t piece;
     size_t alignment; /* direct://: the last piece is rounded up and comes back short */
 };
@@ -302,16 +313,19 @@ int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *opti
         return mlps_fail(err, -ENOMEM, "out of memory");
     r->store = store;
     r->depth = read_depth(options);
+    r->buffers = read_buffers(options, store);
     r->alignment = mlps_store_alignment(store);
     r->piece = (read_piece(options) + r->alignment - 1) / r->alignment * r->alignment;
     int rc = mlps_ioq_create(store, r->depth, &r->queue, err);
     if (!rc)
-        rc = mlps_bufpool_create(r->piece, r->depth, r->alignment, &r->pool, err);
+        rc = mlps_bufpool_create(r->piece, r->buffers, r->alignment, &r->pool, err);
     if (!rc && !(r->requests = calloc(r->depth, sizeof *r->requests)))
         rc = mlps_fail(err, -ENOMEM, "out of memory");
     /* Touched now, so that no timed read pays for the pages' first use. */
-    for (unsigned i = 0; !rc && i < r->depth; i++)
+    for (unsigned i = 0; !rc && i < r->buffers; i++)
         memset(r->requests[i].buf = mlps_bufpool_get(r->pool), 0, r->piece);
+    for (unsigned i = r->buffers; !rc && i < r->depth; i++)
+        r->requests[i].buf = r->requests[0].buf;
     if (rc) {
         mlps_stream_reader_destroy(r);
         return rc;
@@ -326,7 +340,7 @@ void mlps_stream_reader_destroy(mlps_stream_reader *r)
         return;
     if (r->queue)
         mlps_ioq_destroy(r->queue);
-    for (unsigned i = 0; r->requests && i < r->depth; i++)
+    for (unsigned i = 0; r->requests && i < r->buffers; i++)
         if (r->requests[i].buf)
             mlps_bufpool_put(r->pool, r->requests[i].buf);
     if (r->pool)

@@ -1,8 +1,9 @@
 /* Streaming checkpoint files with bounded memory: a file of any size is written from a pool of
  * `depth` buffers of `chunk` bytes (filled with incompressible data that differs per file, then
  * written while the next chunks are generated) and read back by `depth` requests of `piece` bytes
- * in flight, the data discarded. Buffered files are evicted from the page cache after writing
- * and before reading, so reads measure the storage; direct:// never uses the cache. */
+ * in flight, the data discarded (into one sink where the CPU moves it). Buffered files are
+ * evicted from the page cache after writing and before reading, so reads measure the storage;
+ * direct:// never uses the cache. */
 #ifndef MLPS_CHECKPOINT_STREAM_H
 #define MLPS_CHECKPOINT_STREAM_H
 
@@ -22,9 +23,11 @@ typedef struct mlps_stream_options {
                               mlps_file_write_behind); 0: off, each file cached until its fsync */
 } mlps_stream_options;
 
-/* Memory a rank's streams use: write_depth x write_chunk, read_depth x read_piece. */
+/* Memory a rank's streams use: write_depth x write_chunk for writing; for reading one read_piece
+ * (the data read is discarded: where the CPU moves it, one sink serves every request), or
+ * read_depth x read_piece on stores whose reads are DMA into aligned buffers (direct://). */
 uint64_t mlps_stream_write_memory(const mlps_stream_options *options);
-uint64_t mlps_stream_read_memory(const mlps_stream_options *options);
+uint64_t mlps_stream_read_memory(const mlps_stream_options *options, const mlps_store *store);
 
 /* A rank's writer: its write buffers (write_depth x write_chunk), allocated and first touched
  * once and reused for every file it writes. */
@@ -55,7 +58,7 @@ int mlps_stream_write_file(mlps_store *store, const char *path, uint64_t bytes,
                            const mlps_stream_options *options, mlps_hist *latency,
                            mlps_error *err);
 
-/* A rank's reader: its queue and read pieces (read_depth x read_piece), allocated once and
+/* A rank's reader: its queue and read buffers (mlps_stream_read_memory), allocated once and
  * reused for every file it reads. */
 typedef struct mlps_stream_reader mlps_stream_reader;
 

@@ -356,7 +356,8 @@ static const mlps_command run_command = {
         "exact sizes) into <checkpoint-folder>/<model>/global_epoch1_step<k>/, fsyncing every\n"
         "file; each checkpoint is timed from a common start to the end of the slowest process.\n"
         "Then the first R checkpoints are read back with the page cache bypassed. Memory per\n"
-        "process is bounded (4 x 32 MiB write, 4 x 128 MiB read buffers) whatever the size.",
+        "process is bounded whatever the size: 4 x 32 MiB write buffers, then one 128 MiB read\n"
+        "buffer (4 x 128 MiB on direct://).",
     .tables = {&common_table, &run_table, &mlps_object_flags, &mlps_shared_flags,
                &mlps_mpi_flags, NULL},
     .run = run_checkpointing,
