@@ -84,51 +84,59 @@ static int file_path(uint64_t step, const char *name, char *out, size_t size, ml
 
 /* --- one checkpoint --- */
 
-typedef int (*file_stream)(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
-                           mlps_error *err);
-
-static int write_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
-                      mlps_error *err)
+/* One file streamed whole: its time into the per-file histogram, its bytes into the progress. */
+static void file_done(checkpointer *c, uint64_t bytes, uint64_t ns)
 {
-    return mlps_stream_writer_write(c->writer, path, bytes, latency, err);
+    mlps_hist_record(c->file_latency, ns);
+    mlps_progress_add(&c->progress, bytes);
+    mlps_progress_tick(&c->progress);
 }
 
-static int read_file(checkpointer *c, const char *path, uint64_t bytes, mlps_hist *latency,
-                     mlps_error *err)
-{
-    return mlps_stream_reader_read(c->reader, path, bytes, latency, err);
-}
-
-/* This rank's files of one checkpoint, in order, each timed as a whole too. */
-static int stream_files(checkpointer *c, uint64_t step, file_stream stream, mlps_hist *latency,
-                        mlps_error *err)
-{
-    for (uint64_t i = 0; i < c->file_count; i++) {
-        char path[PATH_MAX];
-        int rc = file_path(step, c->files[i].name, path, sizeof path, err);
-        uint64_t start = mlps_monotonic_ns();
-        if (!rc)
-            rc = stream(c, path, c->files[i].bytes, latency, err);
-        if (rc)
-            return rc;
-        mlps_hist_record(c->file_latency, mlps_monotonic_ns() - start);
-        mlps_progress_add(&c->progress, c->files[i].bytes);
-        mlps_progress_tick(&c->progress);
-    }
-    return 0;
-}
-
-/* The checkpoint is saved when every file is durable: the flush waits for the last fsyncs. */
+/* This rank's files of one checkpoint, in order, each timed as a whole too; the checkpoint is
+ * saved when every file is durable: the flush waits for the last fsyncs. */
 static int save_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    int rc = stream_files(c, step, write_file, latency, err);
+    int rc = 0;
+    for (uint64_t i = 0; i < c->file_count && !rc; i++) {
+        char path[PATH_MAX];
+        uint64_t start = mlps_monotonic_ns();
+        rc = file_path(step, c->files[i].name, path, sizeof path, err);
+        if (!rc)
+            rc = mlps_stream_writer_write(c->writer, path, c->files[i].bytes, latency, err);
+        if (!rc)
+            file_done(c, c->files[i].bytes, mlps_monotonic_ns() - start);
+    }
     int flushed = mlps_stream_writer_flush(c->writer, rc ? NULL : err);
     return rc ? rc : flushed;
 }
 
+/* The rank's files of the checkpoint being loaded, as the reader asks for them. */
+typedef struct load_list {
+    checkpointer *c;
+    uint64_t step;
+} load_list;
+
+static int load_list_file(void *ctx, size_t index, char *path, size_t path_size, uint64_t *bytes,
+                          mlps_error *err)
+{
+    const load_list *l = ctx;
+    *bytes = l->c->files[index].bytes;
+    return file_path(l->step, l->c->files[index].name, path, path_size, err);
+}
+
+static void load_list_done(void *ctx, size_t index, uint64_t ns)
+{
+    const load_list *l = ctx;
+    file_done(l->c, l->c->files[index].bytes, ns);
+}
+
+/* The same files read back in one stream: the reader keeps its reads in flight across files. */
 static int load_files(checkpointer *c, uint64_t step, mlps_hist *latency, mlps_error *err)
 {
-    return stream_files(c, step, read_file, latency, err);
+    load_list l = {.c = c, .step = step};
+    const mlps_stream_file_list list = {.count = c->file_count, .file = load_list_file,
+                                        .done = load_list_done, .ctx = &l};
+    return mlps_stream_reader_read_list(c->reader, &list, latency, err);
 }
 
 /* Out of the page cache before a timed read (so it reads storage) and after it (so the next

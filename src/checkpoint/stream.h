@@ -66,9 +66,24 @@ int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *opti
                               mlps_stream_reader **out, mlps_error *err);
 void mlps_stream_reader_destroy(mlps_stream_reader *reader);
 
-/* Reads path, which must hold exactly expected_bytes (else an error naming the file, its size
- * and the expected size). Each request's latency goes into latency when given. Buffered reads:
- * evict the file first (mlps_stream_evict) for them to come from storage. */
+/* The files a reader reads in one go, in order, described on demand. */
+typedef struct mlps_stream_file_list {
+    size_t count;
+    /* File `index`: its path (relative to the store) into path, and the bytes it must hold. */
+    int (*file)(void *ctx, size_t index, char *path, size_t path_size, uint64_t *bytes,
+                mlps_error *err);
+    /* Optional: file `index` has been read whole, `ns` after it was opened. */
+    void (*done)(void *ctx, size_t index, uint64_t ns);
+    void *ctx;
+} mlps_stream_file_list;
+
+/* Reads every file of the list, each of which must hold exactly its bytes (else an error naming
+ * the file, its size and the expected size), keeping read_depth requests in flight across file
+ * ends. Each request's latency goes into latency when given. Buffered reads: evict the files
+ * first (mlps_stream_evict) for them to come from storage. */
+int mlps_stream_reader_read_list(mlps_stream_reader *reader, const mlps_stream_file_list *list,
+                                 mlps_hist *latency, mlps_error *err);
+/* A list of one file. */
 int mlps_stream_reader_read(mlps_stream_reader *reader, const char *path,
                             uint64_t expected_bytes, mlps_hist *latency, mlps_error *err);
 

@@ -1,6 +1,7 @@
 /* Tests of checkpoint file streams: sizes that are not multiples of the chunk, piece or O_DIRECT
  * alignment are written and read back exactly, files differ and do not compress, a wrong size is
- * named, the memory the streams use is the stated bound, and one writer's files are all durable
+ * named, a list of files is read with requests in flight across file ends, the memory the
+ * streams use is the stated bound, and one writer's files are all durable
  * and published after its flush, which reports a file that could not be published. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +137,101 @@ static void one_reader_serves_many_files(void **state)
     io_test_remove_tree(dir);
 }
 
+/* A list read in one go: what each file open saw, and which files are done. */
+typedef struct list_probe {
+    const char *const *names;
+    const uint64_t *sizes;
+    unsigned done_mask;            /* bit i: file i read whole */
+    unsigned done_calls;
+    unsigned done_mask_at_open[8]; /* done_mask when file i was opened */
+} list_probe;
+
+static int probe_file(void *ctx, size_t index, char *path, size_t path_size, uint64_t *bytes,
+                      mlps_error *err)
+{
+    (void)err;
+    list_probe *p = ctx;
+    p->done_mask_at_open[index] = p->done_mask;
+    snprintf(path, path_size, "%s", p->names[index]);
+    *bytes = p->sizes[index];
+    return 0;
+}
+
+static void probe_done(void *ctx, size_t index, uint64_t ns)
+{
+    (void)ns;
+    list_probe *p = ctx;
+    assert_false(p->done_mask & (1u << index)); /* once per file */
+    p->done_mask |= 1u << index;
+    p->done_calls++;
+}
+
+static int read_list(mlps_stream_reader *reader, list_probe *probe, size_t count,
+                     mlps_hist *latency, mlps_error *err)
+{
+    const mlps_stream_file_list list = {.count = count, .file = probe_file, .done = probe_done,
+                                        .ctx = probe};
+    return mlps_stream_reader_read_list(reader, &list, latency, err);
+}
+
+/* Reads go on across file ends: with 2 requests in flight, the third file is opened while the
+ * first (one piece) is still being read; every file is read whole exactly once, a wrong size in
+ * the middle of a list is named, and the reader then reads the list again from a clean state. */
+static void list_across_files(const char *scheme)
+{
+    char dir[1024], uri[1100];
+    io_test_make_dir("ckpt-list", dir, sizeof dir);
+    if (strcmp(scheme, "direct") == 0 && !io_test_dir_takes_o_direct(dir)) {
+        io_test_remove_tree(dir);
+        skip();
+    }
+    snprintf(uri, sizeof uri, "%s://%s", scheme, dir);
+    mlps_store *store = NULL;
+    mlps_error err = {0};
+    assert_int_equal(mlps_store_open(uri, NULL, &store, &err), 0);
+    const char *const names[] = {"a.pt", "b.pt", "c.pt", "d.pt", "e.pt"};
+    const uint64_t sizes[] = {5, 0, 1000003, (96 << 10) * 2, (96 << 10) + 1};
+    uint64_t pieces = 0;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(mlps_stream_write_file(store, names[i], sizes[i], &small, NULL, NULL), 0);
+        pieces += (sizes[i] + (96 << 10) - 1) / (96 << 10);
+    }
+    mlps_stream_reader *reader = NULL;
+    assert_int_equal(mlps_stream_reader_create(store, &small, &reader, &err), 0);
+    for (int round = 0; round < 2; round++) {
+        list_probe probe = {.names = names, .sizes = sizes};
+        mlps_hist latency;
+        mlps_hist_init(&latency);
+        assert_int_equal(read_list(reader, &probe, 5, &latency, &err), 0);
+        assert_int_equal(probe.done_mask, 0x1f);
+        assert_int_equal(probe.done_calls, 5);
+        assert_int_equal(mlps_hist_count(&latency), pieces);
+        assert_false(probe.done_mask_at_open[2] & 1u); /* a.pt still in flight */
+        assert_true(probe.done_mask_at_open[2] & 2u);  /* b.pt, empty, done at its open */
+
+        const uint64_t wrong[] = {5, 0, 1000003, 7, (96 << 10) + 1};
+        list_probe bad = {.names = names, .sizes = wrong};
+        assert_int_not_equal(read_list(reader, &bad, 5, NULL, &err), 0);
+        assert_non_null(strstr(err.message, "d.pt has 196608 bytes, not the 7"));
+        assert_int_equal(bad.done_mask & 0x10, 0); /* nothing after it */
+    }
+    mlps_stream_reader_destroy(reader);
+    mlps_store_close(store);
+    io_test_remove_tree(dir);
+}
+
+static void buffered_list_across_files(void **state)
+{
+    (void)state;
+    list_across_files("file");
+}
+
+static void direct_list_across_files(void **state)
+{
+    (void)state;
+    list_across_files("direct");
+}
+
 /* Read memory: one piece where the CPU moves the discarded bytes (file://), a piece per request
  * where a device does (direct://). */
 static void memory_is_the_stated_bound(void **state)
@@ -206,6 +302,8 @@ int main(void)
         cmocka_unit_test(direct_files_round_trip),
         cmocka_unit_test(files_differ_and_do_not_compress),
         cmocka_unit_test(one_reader_serves_many_files),
+        cmocka_unit_test(buffered_list_across_files),
+        cmocka_unit_test(direct_list_across_files),
         cmocka_unit_test(memory_is_the_stated_bound),
         cmocka_unit_test(one_writer_publishes_every_file_at_its_flush),
     };
