@@ -65,6 +65,8 @@ typedef struct mlps_stream_reader mlps_stream_reader;
 int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *options,
                               mlps_stream_reader **out, mlps_error *err);
 void mlps_stream_reader_destroy(mlps_stream_reader *reader);
+/* The bytes of read buffer the reader holds (mlps_stream_read_memory of its options and store). */
+uint64_t mlps_stream_reader_memory(const mlps_stream_reader *reader);
 
 /* The files a reader reads in one go, in order, described on demand. */
 typedef struct mlps_stream_file_list {
@@ -80,7 +82,8 @@ typedef struct mlps_stream_file_list {
 /* Reads every file of the list, each of which must hold exactly its bytes (else an error naming
  * the file, its size and the expected size), keeping read_depth requests in flight across file
  * ends. Each request's latency goes into latency when given. Buffered reads: evict the files
- * first (mlps_stream_evict) for them to come from storage. */
+ * first (mlps_stream_evict) for them to come from storage. After a failed file the reader reads
+ * the next list; after a failure of its queue itself, it refuses to. */
 int mlps_stream_reader_read_list(mlps_stream_reader *reader, const mlps_stream_file_list *list,
                                  mlps_hist *latency, mlps_error *err);
 /* A list of one file. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ uint64_t mlps_stream_read_memory(const mlps_stream_options *options, const mlps_
     return (uint64_t)read_piece(options) * read_buffers(options, store);
 }
 
+
 /* One file being read: open from its first piece's submission to its last piece's completion. */
 typedef struct reading {
     mlps_file *file;
@@ -61,6 +63,7 @@ struct mlps_stream_reader {
     size_t alignment; /* direct://: the last piece is rounded up and comes back short */
     reading *open;    /* files open, oldest first: at most depth with reads in flight + 1 */
     unsigned open_count;
+    bool broken; /* the queue itself failed: requests may be stuck in it, so no further reads */
 };
 
 /* One list being read. */
@@ -140,8 +143,10 @@ static int submit_piece(mlps_stream_reader *r, reading *f, mlps_error *err)
     f->next_offset += left < len ? left : len;
     mlps_io_req *batch[1] = {req};
     int rc = mlps_ioq_submit(r->queue, batch, 1, err);
-    if (rc)
+    if (rc) {
         r->idle[r->idle_count++] = req;
+        r->broken = true; /* the request may sit in the queue all the same (io/uring.c) */
+    }
     return rc;
 }
 
@@ -204,8 +209,10 @@ static int pump_reads(list_read *l, mlps_error *err)
     while (!rc && mlps_ioq_inflight(r->queue) > 0) {
         mlps_io_req *done[r->depth];
         int count = mlps_ioq_reap(r->queue, done, r->depth, 1, err);
-        if (count < 0)
+        if (count < 0) {
+            r->broken = true;
             return count;
+        }
         for (int i = 0; i < count && !rc; i++)
             rc = complete_piece(l, done[i], err);
         if (!rc)
@@ -223,6 +230,7 @@ static int drain(mlps_stream_reader *r)
         mlps_io_req *done[r->depth];
         int count = mlps_ioq_reap(r->queue, done, r->depth, mlps_ioq_inflight(r->queue), NULL);
         if (count < 0) {
+            r->broken = true;
             rc = -EIO;
             break;
         }
@@ -285,9 +293,17 @@ void mlps_stream_reader_destroy(mlps_stream_reader *r)
     free(r);
 }
 
+uint64_t mlps_stream_reader_memory(const mlps_stream_reader *reader)
+{
+    return mlps_bufpool_total_bytes(reader->pool);
+}
+
 int mlps_stream_reader_read_list(mlps_stream_reader *r, const mlps_stream_file_list *list,
                                  mlps_hist *latency, mlps_error *err)
 {
+    if (r->broken)
+        return mlps_fail(err, -EIO, "the read queue on %s failed earlier; no further reads",
+                         mlps_store_uri(r->store));
     list_read l = {.r = r, .list = list, .latency = latency};
     int rc = pump_reads(&l, err);
     if (rc && drain(r) != 0)
