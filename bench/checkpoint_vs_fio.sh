@@ -17,8 +17,8 @@
 # written, each job one rank's files in mlps's order, so layout and whatever the storage still
 # holds of fresh writes are the same for both), and each tool on its own files (what fio reads
 # right after writing its one file per job).
-# Prints both rates in GiB/s and the ratio (target >= 0.95), medians of REPS runs, and the
-# pairwise ratios. Each measurement starts from the same state — both tools' earlier files
+# Prints both rates in GiB/s and the ratio (target >= 0.95), medians of REPS runs, the pairwise
+# ratios, and their means by which tool went first. Each measurement starts from the same state — both tools' earlier files
 # deleted, sync, the page cache dropped when permitted, a SETTLE-second pause — and the two
 # tools take turns going first: on a virtual disk, writing right after another run's data was
 # deleted (and discarded) or written can be much slower, and that must not count against one
@@ -32,15 +32,15 @@
 # touched only once the disk lags far enough behind to need it) and both within 256 MiB.
 #
 #   bench/checkpoint_vs_fio.sh [build-dir (build)] [data-dir (bench/out)]
-#   env: RANK_GIB (1.5) PROCS (2) REPS (3) SETTLE (2) PLAIN (1) RSS_SMALL_GIB (1)
-#        RSS_LARGE_GIB (16)
+#   env: RANK_GIB (1.5) PROCS (2) REPS (4: even, so that each tool goes first as often)
+#        SETTLE (2) PLAIN (1) RSS_SMALL_GIB (1) RSS_LARGE_GIB (16)
 set -euo pipefail
 
 BUILD=${1:-build}
 DATA=${2:-bench/out}
 RANK_GIB=${RANK_GIB:-1.5}
 PROCS=${PROCS:-2}
-REPS=${REPS:-3}
+REPS=${REPS:-4}
 SETTLE=${SETTLE:-2}
 RSS_SMALL_GIB=${RSS_SMALL_GIB:-1}
 RSS_LARGE_GIB=${RSS_LARGE_GIB:-16}
@@ -225,7 +225,7 @@ for ((r = 0; r < REPS; r++)); do
 done
 settle
 
-report() { # what mlps-values fio-values
+report() { # what mlps-values fio-values pair-index
     local m f
     m=$(tr ' ' '\n' <<<"$2" | grep . | median)
     f=$(tr ' ' '\n' <<<"$3" | grep . | median)
@@ -238,14 +238,26 @@ report() { # what mlps-values fio-values
         awk '{ printf "%.2f\n", ($2 > 0 ? $1 / $2 : 0) }' | sort -n |
         awk '{ r[NR] = $1 } END { printf "    pairwise ratios:"; for (i = 1; i <= NR; i++)
             printf " %s", r[i]; printf "; median %s\n", r[int((NR + 1) / 2)] }'
+    # On a virtual disk whatever runs first after a write can be much faster: the pairwise ratios
+    # by which tool went first (run r of pair p: mlps when r + p is even), and their mean, which
+    # weighs both orders alike.
+    paste -d' ' <(tr ' ' '\n' <<<"$2" | grep .) <(tr ' ' '\n' <<<"$3" | grep .) |
+        awk -v p="$4" '$2 > 0 { k = ((NR - 1 + p) % 2 == 0) ? "m" : "f"; s[k] += $1 / $2; n[k]++ }
+            END { printf "    by who went first: mlps first %s (%d), fio first %s (%d)",
+                (n["m"] ? sprintf("%.2f", s["m"] / n["m"]) : "-"), n["m"],
+                (n["f"] ? sprintf("%.2f", s["f"] / n["f"]) : "-"), n["f"]
+                if (n["m"] && n["f"]) printf "; both orders alike %.2f",
+                    (s["m"] / n["m"] + s["f"] / n["f"]) / 2
+                printf "\n" }'
 }
 size=$(awk -v b="$RANK_BYTES" 'BEGIN { printf "%.2f GiB", b / 2^30 }')
 echo "checkpoint of $PROCS ranks x $size (llama3-8b, $LAYERS layers, hidden 512), median of $REPS:"
 for ((p = 0; p < ${#PAIRS[@]}; p++)); do
     IFS='|' read -r label _ <<<"${PAIRS[$p]}"
-    report "  $label save (32 MiB writes, fsync)" "${saves[$p]}" "${fio_saves[$p]}"
-    report "  $label load, the same files (128 MiB reads)" "${loads[$p]}" "${fio_same_loads[$p]}"
-    report "  $label load, each its own files" "${loads[$p]}" "${fio_loads[$p]}"
+    report "  $label save (32 MiB writes, fsync)" "${saves[$p]}" "${fio_saves[$p]}" "$p"
+    report "  $label load, the same files (128 MiB reads)" "${loads[$p]}" \
+        "${fio_same_loads[$p]}" "$p"
+    report "  $label load, each its own files" "${loads[$p]}" "${fio_loads[$p]}" "$p"
 done
 
 # The generator must not be the limit: one core's fill rate (fill_bench, the same generator)
