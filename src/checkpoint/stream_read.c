@@ -41,7 +41,6 @@ uint64_t mlps_stream_read_memory(const mlps_stream_options *options, const mlps_
     return (uint64_t)read_piece(options) * read_buffers(options, store);
 }
 
-
 /* One file being read: open from its first piece's submission to its last piece's completion. */
 typedef struct reading {
     mlps_file *file;
@@ -58,7 +57,6 @@ struct mlps_stream_reader {
     mlps_io_req *requests;
     mlps_io_req **idle; /* requests not in flight (a stack) */
     unsigned depth, idle_count;
-    unsigned buffers; /* 1: every request reads into the same sink (see read_buffers) */
     size_t piece;
     size_t alignment; /* direct://: the last piece is rounded up and comes back short */
     reading *open;    /* files open, oldest first: at most depth with reads in flight + 1 */
@@ -251,21 +249,21 @@ int mlps_stream_reader_create(mlps_store *store, const mlps_stream_options *opti
         return mlps_fail(err, -ENOMEM, "out of memory");
     r->store = store;
     r->depth = read_depth(options);
-    r->buffers = read_buffers(options, store);
+    unsigned buffers = read_buffers(options, store); /* 1: the requests share one sink */
     r->alignment = mlps_store_alignment(store);
     r->piece = (read_piece(options) + r->alignment - 1) / r->alignment * r->alignment;
     int rc = mlps_ioq_create(store, r->depth, &r->queue, err);
     if (!rc)
-        rc = mlps_bufpool_create(r->piece, r->buffers, r->alignment, &r->pool, err);
+        rc = mlps_bufpool_create(r->piece, buffers, r->alignment, &r->pool, err);
     if (!rc && (!(r->requests = calloc(r->depth, sizeof *r->requests)) ||
                 !(r->idle = calloc(r->depth, sizeof *r->idle)) ||
                 !(r->open = calloc(r->depth + 1, sizeof *r->open))))
         rc = mlps_fail(err, -ENOMEM, "out of memory");
     /* Touched now, so that no timed read pays for the pages' first use. */
-    for (unsigned i = 0; !rc && i < r->buffers; i++)
+    for (unsigned i = 0; !rc && i < buffers; i++)
         memset(r->requests[i].buf = mlps_bufpool_get(r->pool), 0, r->piece);
     for (unsigned i = 0; !rc && i < r->depth; i++) {
-        r->requests[i].buf = r->requests[i < r->buffers ? i : 0].buf;
+        r->requests[i].buf = r->requests[i < buffers ? i : 0].buf;
         r->idle[r->idle_count++] = &r->requests[i];
     }
     if (rc) {
@@ -282,7 +280,8 @@ void mlps_stream_reader_destroy(mlps_stream_reader *r)
         return;
     if (r->queue)
         mlps_ioq_destroy(r->queue);
-    for (unsigned i = 0; r->requests && i < r->buffers; i++)
+    unsigned buffers = r->pool ? mlps_bufpool_count(r->pool) : 0;
+    for (unsigned i = 0; r->requests && i < buffers; i++)
         if (r->requests[i].buf)
             mlps_bufpool_put(r->pool, r->requests[i].buf);
     if (r->pool)
